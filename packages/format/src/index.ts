@@ -1,0 +1,23 @@
+/**
+ * @mlmodel/format — MLflow's model format: MLmodel files, signatures, schema enforcement,
+ * input examples, environment files, model URIs, and the in-memory batch with its Arrow mapping.
+ */
+export * from './errors.js';
+export * from './dtype.js';
+export * from './pyjson.js';
+export * from './yaml/index.js';
+export * from './batch/types.js';
+export * from './batch/string-array.js';
+export * from './batch/values.js';
+export * from './batch/arrow.js';
+export * from './signature/types.js';
+export * from './signature/parse.js';
+export * from './signature/serialize.js';
+export * from './enforce/index.js';
+export * from './mlmodel/types.js';
+export * from './mlmodel/mlmodel.js';
+export { validateMLmodelDict } from './mlmodel/validate.js';
+export * from './model-dir.js';
+export * from './model-uri.js';
+export * from './input-example.js';
+export * from './env-files.js';
