@@ -4,7 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages later test suites rely on are installed here as they land (see README).
+# System packages the tests use: Debian's python3 with PyYAML (cross-checks our YAML against real PyYAML).
+need_apt=()
+/usr/bin/python3 -c 'import yaml' 2>/dev/null || need_apt+=(python3 python3-yaml)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
 npm ci --no-audit --no-fund
 npm run build
 npm run typecheck

@@ -96,7 +96,8 @@ function write(v: unknown, depth: number, out: string[], opts: PyJsonOptions): v
   } else if (v instanceof PyFloat) {
     out.push(pyJsonFloat(v.value));
   } else if (typeof v === 'number') {
-    out.push(Number.isInteger(v) && !opts.numbersAsFloats && Math.abs(v) < 1e21 ? String(v) : pyJsonFloat(v));
+    // Integral JS numbers are Python ints, written exactly (BigInt avoids `1e+21` and rounding).
+    out.push(Number.isInteger(v) && !opts.numbersAsFloats ? (Number.isSafeInteger(v) ? String(v) : BigInt(v).toString()) : pyJsonFloat(v));
   } else if (typeof v === 'bigint') {
     out.push(v.toString());
   } else if (typeof v === 'boolean') {

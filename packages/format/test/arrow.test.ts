@@ -6,18 +6,11 @@ import { arrowTableFromIPC, batchFromArrow, batchFromIPC, batchToArrow, batchToI
 import { BinaryArray, Utf8Array } from '../src/batch/string-array.js';
 import type { Batch, Column, ColumnBatch, Storage, TensorBatch } from '../src/batch/types.js';
 import { column, columnBatch, columnFromValues, columnValue, parseDatetimeNs, tensor, tensorBatch, tensorFromNested } from '../src/batch/values.js';
+import { asColumns, asTensors } from './batch-asserts.js';
 
 // ---------- helpers ----------
 
-function asColumns(b: Batch): ColumnBatch {
-  expect(b.kind).toBe('columns');
-  return b as ColumnBatch;
-}
 
-function asTensors(b: Batch): TensorBatch {
-  expect(b.kind).toBe('tensors');
-  return b as TensorBatch;
-}
 
 /** Row values of a column (null where invalid). */
 function rowsOf(c: Column): unknown[] {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { BinaryArray, Utf8Array } from '../src/batch/string-array.js';
-import type { Batch, Column, ColumnBatch, Tensor, TensorBatch } from '../src/batch/types.js';
+import type { Batch, Column, ColumnBatch, Tensor } from '../src/batch/types.js';
 import { column, columnBatch, columnFromValues, parseDatetimeNs, tensor, tensorBatch, tensorFromNested } from '../src/batch/values.js';
 import type { DType } from '../src/dtype.js';
 import { SchemaEnforcementError } from '../src/errors.js';
@@ -13,6 +13,7 @@ import {
   ParamsSchemaError,
   type EnforceOptions,
 } from '../src/enforce/index.js';
+import { asColumns, asTensors } from './batch-asserts.js';
 
 // --- helpers ---------------------------------------------------------------------------------
 
@@ -22,15 +23,7 @@ const tspec = (name: string | null, dtype: string, shape: number[]): TensorSpec 
 const tensors = (...specs: TensorSpec[]): Schema => ({ kind: 'tensors', specs });
 const one = (c: Column): ColumnBatch => columnBatch([c]);
 
-function asColumns(b: Batch): ColumnBatch {
-  expect(b.kind).toBe('columns');
-  return b as ColumnBatch;
-}
 
-function asTensors(b: Batch): TensorBatch {
-  expect(b.kind).toBe('tensors');
-  return b as TensorBatch;
-}
 
 function enforceError(batch: Batch, schema: Schema, opts?: EnforceOptions): InputSchemaError {
   try {

@@ -40,15 +40,6 @@ export function packValidity(validity: Uint8Array | undefined, n: number): { nul
   return nullCount === 0 ? { nullCount: 0 } : { nullBitmap: packBits(validity, n), nullCount };
 }
 
-/** Value of an IEEE 754 half float given its raw bits. */
-export function halfToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >> 10) & 0x1f;
-  const frac = bits & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 /** Half-float bits of a quiet NaN (what we store under null float16 slots). */
 export const HALF_NAN = 0x7e00;

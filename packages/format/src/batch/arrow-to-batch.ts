@@ -6,12 +6,13 @@
 import * as arrow from 'apache-arrow';
 import type { DType } from '../dtype.js';
 import { ModelFormatError } from '../errors.js';
-import { HALF_NAN, META_BATCH, META_JSON, META_TENSOR_SHAPE, META_UNNAMED, decodeTaggedJson, halfToNumber, isPlainObject, unpackBits } from './arrow-common.js';
+import { HALF_NAN, META_BATCH, META_JSON, META_TENSOR_SHAPE, META_UNNAMED, decodeTaggedJson, isPlainObject, unpackBits } from './arrow-common.js';
 import type { Decoded, TypedArrayCtor } from './arrow-storage.js';
 import { checkLengths, concat, decodeDecimal, gather, objectColumn, viewAs } from './arrow-storage.js';
 import { BinaryArray, Utf8Array } from './string-array.js';
 import type { Batch, Column, ColumnBatch, Tensor, TensorBatch } from './types.js';
 import { allocate, tensor, valueAt } from './values.js';
+import { halfToFloat } from '../float16.js';
 
 /**
  * Convert an Arrow table (or a single record batch) to a batch. Tables carrying the `mlmodel:batch=tensors`
@@ -221,7 +222,7 @@ function jsValuesOf(data: arrow.Data, label: string): unknown[] {
   const out = new Array<unknown>(d.values.length);
   for (let i = 0; i < out.length; i++) {
     if (d.validity && d.validity[i] === 0) out[i] = null;
-    else out[i] = d.dtype === 'float16' ? halfToNumber((d.values as Uint16Array)[i]!) : valueAt(d.dtype, d.values, i);
+    else out[i] = d.dtype === 'float16' ? halfToFloat((d.values as Uint16Array)[i]!) : valueAt(d.dtype, d.values, i);
   }
   return out;
 }

@@ -8,6 +8,7 @@ import type { Storage } from '../batch/types.js';
 import { allocate, storageFromValues, valueAt } from '../batch/values.js';
 import { fail } from './common.js';
 import { nsToDate } from './datetime.js';
+import { floatToHalf, halfToFloat } from '../float16.js';
 
 export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Index of the low / high 32-bit word of a 64-bit element in a word view. */
@@ -30,46 +31,6 @@ function isWide(d: DType): boolean {
 export function isNumericOrBool(d: DType): boolean {
   const k = dtypeKind(d);
   return k === 'i' || k === 'u' || k === 'f' || k === 'b';
-}
-
-// --- IEEE half floats -------------------------------------------------------------------------
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
-
-export function floatToHalf(v: number): number {
-  f32[0] = v;
-  const x = u32[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  e = half >> 10;
-  return sign | (e >= 31 ? 0x7c00 : half);
 }
 
 function decodeHalves(values: Uint16Array): Float64Array {

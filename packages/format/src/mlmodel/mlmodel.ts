@@ -53,20 +53,8 @@ export function mlmodelFromDict(d: Record<string, unknown>, file?: string): MLmo
     signature,
     extra,
   };
-  const optional = [
-    'run_id',
-    'artifact_path',
-    'mlflow_version',
-    'is_signature_from_type_hint',
-    'type_hint_from_example',
-    'saved_input_example_info',
-    'metadata',
-    'model_size_bytes',
-    'databricks_runtime',
-    'env_vars',
-    'resources',
-    'auth_policy',
-  ] as const;
+  const required = ['flavors', 'utc_time_created', 'model_uuid', 'model_id', 'prompts', 'signature'];
+  const optional = KNOWN_KEYS.filter((k) => !required.includes(k));
   for (const k of optional) if (k in d) (m as unknown as Record<string, unknown>)[k] = d[k];
   return m;
 }
