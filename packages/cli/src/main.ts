@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { MlmodelError } from '@mlmodel/format';
+import { collect } from './args.js';
+import { buildCommand, type BuildCliOptions } from './commands/build.js';
 import { infoCommand } from './commands/info.js';
+import { predictCommand, type PredictCliOptions } from './commands/predict.js';
 import { validateCommand } from './commands/validate.js';
 import { processIo, type Io } from './output.js';
 
@@ -42,6 +45,39 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       result.code = await validateCommand(model, opts, io);
     });
 
+  program
+    .command('build')
+    .description('package a model as an MLflow model directory (MLmodel, files, signature, input example), after checking the example runs')
+    .option('--onnx <file>', 'an ONNX model file')
+    .option('--tfjs <dir|json>', 'a TensorFlow.js model: its directory (model.json + weight shards) or its model JSON file')
+    .option('--js <module>', 'a JS module exporting load(context) → { predict(batch, params) }')
+    .option('--artifact <name=path>', 'a file or directory the JS model reads (repeatable)', collect)
+    .option('--code <path>', 'extra code the JS module imports: files or directories inside the module\'s directory (repeatable)', collect)
+    .option('--config <key=value>', 'model_config entry passed to the JS model (repeatable)', collect)
+    .option('--input-example <file>', 'an example request (JSON in any MLflow form, CSV, Parquet or Arrow)')
+    .option('--signature <file|infer>', 'a signature JSON file ({"inputs", "outputs", "params"}), or infer (default)')
+    .option('--param <name=type:default>', 'an inference param, e.g. temperature=double:0.5 (repeatable)', collect)
+    .option('--metadata <key=value>', 'free-form metadata (repeatable)', collect)
+    .option('--run-id <id>', 'the MLflow run that produced the model')
+    .requiredOption('-o, --output <dir>', 'the model directory to create')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: BuildCliOptions) => {
+      result.code = await buildCommand(opts, io);
+    });
+
+  program
+    .command('predict')
+    .description('score one input file with a model (same parsing and checks as the server)')
+    .requiredOption('-m, --model <model>', 'model directory, its MLmodel file, or a file:// URI')
+    .requiredOption('-i, --input <file>', "input file, or - for stdin")
+    .option('-t, --content-type <type>', 'json, csv, parquet, arrow, arrow-file, or a MIME type (default: from the file extension, else json)')
+    .option('-o, --output <file>', 'write predictions here instead of stdout')
+    .option('--flavor <name>', 'load the model with this flavor instead of the first native one that can')
+    .option('--plugin <module>', 'a third-party flavor package or module to register (repeatable; also MLMODEL_PLUGINS=a,b)', collect)
+    .action(async (opts: PredictCliOptions) => {
+      result.code = await predictCommand(opts, io);
+    });
+
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;
 }
@@ -57,6 +93,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     await program.parseAsync([...argv]);
     return result.code;
   } catch (e) {
+    if (e instanceof InvalidArgumentError) {
+      // thrown by our own argument checks inside an action: commander has not printed it
+      io.err(`error: ${e.message}`);
+      return EXIT_USAGE;
+    }
     if (e instanceof CommanderError) {
       // --help and --version exit 0; anything else commander rejects is a usage error
       return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;

@@ -33,6 +33,8 @@ export interface ModelInfo {
     model_size_bytes: number | null;
   };
   metadata: Record<string, unknown> | null;
+  /** How the model would run here (e.g. the tfjs backend this machine gives). */
+  runtime: Record<string, string>;
 }
 
 function schemaRows(schema: Schema | null): SchemaRow[] | null {
@@ -80,7 +82,18 @@ export async function describeModel(path: string): Promise<ModelInfo> {
       model_size_bytes: m.model_size_bytes ?? null,
     },
     metadata: m.metadata ?? null,
+    runtime: await runtimeFacts(model),
   };
+}
+
+async function runtimeFacts(model: ModelDir): Promise<Record<string, string>> {
+  const facts: Record<string, string> = {};
+  if (model.mlmodel.flavors.tfjs) {
+    const { ensureTfjsBackend } = await import('@mlmodel/flavors');
+    const b = await ensureTfjsBackend(undefined);
+    facts.tfjs_backend = `${b.name} (${b.description})`;
+  }
+  return facts;
 }
 
 function flavorSummary(cfg: Record<string, unknown>): string {
@@ -145,6 +158,7 @@ export function renderInfo(info: ModelInfo): string {
   if (p.model_id) lines.push(`  model id:       ${p.model_id}`);
   if (p.model_size_bytes !== null) lines.push(`  size:           ${p.model_size_bytes} bytes`);
   if (info.metadata) lines.push('', `Metadata: ${truncate(JSON.stringify(info.metadata), 200)}`);
+  for (const [k, v] of Object.entries(info.runtime)) lines.push('', `Runtime: ${k.replace(/_/g, ' ')}: ${v}`);
   return lines.join('\n');
 }
 

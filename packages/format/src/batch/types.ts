@@ -70,3 +70,18 @@ export type Batch = ColumnBatch | TensorBatch;
 
 /** A JS value of one element, as returned by `valueAt`. */
 export type Scalar = boolean | number | bigint | string | Uint8Array | null | unknown;
+
+/** Data that is not tabular or tensor-shaped (a dict of strings, a list of chat messages, …): passed and serialized as JSON as is. */
+export interface JsonValue {
+  readonly kind: 'json';
+  readonly value: unknown;
+}
+
+/** Alias of JsonValue, for output sites. */
+export type JsonOutput = JsonValue;
+
+/** What a model's predict receives: a batch, or raw JSON (MLflow's unified-LLM requests and type-hinted models). */
+export type ModelInput = Batch | JsonValue;
+
+/** What a model's predict returns: a batch (tensors or columns) or arbitrary JSON. */
+export type Prediction = Batch | JsonValue;

@@ -1,0 +1,36 @@
+import { InvalidArgumentError } from 'commander';
+
+/** Commander collector for repeatable options. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Parse repeated `key=value` options into a record; a usage error if `=` is missing. */
+export function keyValues(values: readonly string[] | undefined, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values ?? []) {
+    const at = v.indexOf('=');
+    if (at <= 0) throw new InvalidArgumentError(`${what} must be name=value, got ${JSON.stringify(v)}`);
+    out[v.slice(0, at)] = v.slice(at + 1);
+  }
+  return out;
+}
+
+export const CONTENT_TYPES: Record<string, string> = {
+  json: 'application/json',
+  csv: 'text/csv',
+  parquet: 'application/vnd.apache.parquet',
+  arrow: 'application/vnd.apache.arrow.stream',
+  'arrow-file': 'application/vnd.apache.arrow.file',
+};
+
+/** The content type of an input file: from `--content-type` (a short name or a MIME type), else from its extension. */
+export function contentTypeFor(file: string, explicit?: string): string {
+  if (explicit) return CONTENT_TYPES[explicit] ?? explicit;
+  const ext = /\.([a-z]+)$/i.exec(file)?.[1]?.toLowerCase();
+  if (ext === 'csv') return CONTENT_TYPES.csv!;
+  if (ext === 'parquet' || ext === 'pq') return CONTENT_TYPES.parquet!;
+  if (ext === 'arrows') return CONTENT_TYPES.arrow!;
+  if (ext === 'arrow' || ext === 'feather') return CONTENT_TYPES['arrow-file']!;
+  return CONTENT_TYPES.json!;
+}

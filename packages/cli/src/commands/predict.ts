@@ -1,0 +1,46 @@
+import { readFile } from 'node:fs/promises';
+import { MlmodelError, encodePredictions, writeFileAtomic } from '@mlmodel/format';
+import { createRegistry, predictRequest } from '@mlmodel/flavors';
+import { contentTypeFor } from '../args.js';
+import type { Io } from '../output.js';
+
+export interface PredictCliOptions {
+  model: string;
+  input: string;
+  contentType?: string;
+  output?: string;
+  flavor?: string;
+  plugin?: string[];
+}
+
+async function readInput(path: string): Promise<Uint8Array> {
+  try {
+    if (path === '-') {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return new Uint8Array(Buffer.concat(chunks));
+    }
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new MlmodelError(`cannot read input ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Score one input file with a model, through the same parse → enforce → predict → encode path as the server. */
+export async function predictCommand(o: PredictCliOptions, io: Io): Promise<number> {
+  const registry = createRegistry();
+  // plugins come from --plugin and from MLMODEL_PLUGINS (comma-separated), e.g. set once in a container
+  const fromEnv = (process.env.MLMODEL_PLUGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of [...fromEnv, ...(o.plugin ?? [])]) await registry.loadPlugin(p);
+  const body = await readInput(o.input);
+  const model = await registry.load(o.model, o.flavor ? { flavor: o.flavor } : {});
+  try {
+    const { prediction, unwrapped } = await predictRequest(model, body, contentTypeFor(o.input, o.contentType));
+    const text = encodePredictions(prediction, { unwrapped });
+    if (o.output) await writeFileAtomic(o.output, `${text}\n`);
+    else io.out(text);
+  } finally {
+    await model.close();
+  }
+  return 0;
+}

@@ -1,0 +1,5 @@
+import { helper } from './not-listed/helper.mjs';
+
+export async function load() {
+  return { predict: () => helper() };
+}

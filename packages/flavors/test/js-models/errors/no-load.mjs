@@ -1,0 +1,4 @@
+export function predict() {
+  return 1;
+}
+export const version = 2;

@@ -1,0 +1,74 @@
+/**
+ * The `Content-Type` header of a scoring request, checked like MLflow's `invocations()`:
+ * split on `;`, strip each part, compare the MIME type case-sensitively, accept only a
+ * `charset` parameter and only `utf-8` (any case). Deliberate leniencies: parameter names are
+ * matched case-insensitively, quoted values are unquoted, and empty segments
+ * (`application/json;`) are ignored — MLflow refuses all three with a 415.
+ */
+import { SCORING_PROTOCOL_CHANGE_INFO, ScoringRequestError } from './errors.js';
+
+export const CONTENT_TYPE_JSON = 'application/json';
+export const CONTENT_TYPE_CSV = 'text/csv';
+export const CONTENT_TYPE_PARQUET = 'application/vnd.apache.parquet';
+export const CONTENT_TYPE_ARROW_STREAM = 'application/vnd.apache.arrow.stream';
+export const CONTENT_TYPE_ARROW_FILE = 'application/vnd.apache.arrow.file';
+
+/** Every MIME type `parseScoringRequest` accepts (MLflow 3.11 accepts the first three). */
+export const SCORING_CONTENT_TYPES = [
+  CONTENT_TYPE_CSV,
+  CONTENT_TYPE_JSON,
+  CONTENT_TYPE_PARQUET,
+  CONTENT_TYPE_ARROW_STREAM,
+  CONTENT_TYPE_ARROW_FILE,
+] as const;
+
+export type ScoringContentType = (typeof SCORING_CONTENT_TYPES)[number];
+
+export interface ContentType {
+  /** The MIME type as sent (trimmed, case preserved). */
+  readonly mime: string;
+  /** Parameters with lower-cased names. */
+  readonly params: Readonly<Record<string, string>>;
+}
+
+function unsupported(header: string): ScoringRequestError {
+  const list = SCORING_CONTENT_TYPES.map((t) => `'${t}'`).join(', ');
+  return new ScoringRequestError(`This predictor only supports the following content types: Types: [${list}]. Got '${header}'.`, {
+    httpStatus: 415,
+  });
+}
+
+/**
+ * Parse and validate a `Content-Type` header. Throws a 415 `ScoringRequestError` for a missing
+ * header (MLflow fails with a bare 500 there), a charset other than UTF-8, unknown parameters, or
+ * a MIME type not in `SCORING_CONTENT_TYPES`.
+ */
+export function parseContentType(header: string | undefined | null): ContentType & { mime: ScoringContentType } {
+  if (header === undefined || header === null || header.trim() === '') {
+    throw new ScoringRequestError(
+      `The request has no Content-Type header. Send one of: ${SCORING_CONTENT_TYPES.join(', ')} (e.g. 'Content-Type: application/json').`,
+      { httpStatus: 415 },
+    );
+  }
+  const parts = header.split(';').map((p) => p.trim());
+  const mime = parts[0]!;
+  const params: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const part of parts.slice(1)) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const key = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
+    let value = eq < 0 ? '' : part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    params[key] = value;
+  }
+  const charset = (params.charset ?? 'utf-8').toLowerCase();
+  if (charset !== 'utf-8') throw new ScoringRequestError('The scoring server only supports UTF-8', { httpStatus: 415 });
+  const unexpected = Object.keys(params).filter((k) => k !== 'charset');
+  if (unexpected.length > 0) {
+    throw new ScoringRequestError(`Unrecognized content type parameters: ${unexpected.join(', ')}. ${SCORING_PROTOCOL_CHANGE_INFO}`, {
+      httpStatus: 415,
+    });
+  }
+  if (!(SCORING_CONTENT_TYPES as readonly string[]).includes(mime)) throw unsupported(header);
+  return { mime: mime as ScoringContentType, params: { ...params } };
+}

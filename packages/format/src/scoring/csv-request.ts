@@ -1,0 +1,421 @@
+/**
+ * `text/csv` scoring requests, read like MLflow's `pd.read_csv(body, dtype=<schema types>)`:
+ *
+ * - RFC 4180 fields: `,` separated, `"` quoted with `""` escapes, quoted fields may span lines;
+ *   `\n`, `\r\n` and `\r` end records; blank lines are skipped; a UTF-8 BOM is dropped.
+ * - The first record is the header (duplicate names become `a.1`, empty ones `Unnamed: i`).
+ *   Short rows are padded with missing values; long rows are an error, as in pandas.
+ * - pandas' default NA strings (`''`, `NA`, `NaN`, `null`, `None`, `N/A`, …) are missing values.
+ * - With a column schema, named (or, for unnamed schemas, positional) columns get their
+ *   type; other columns are inferred like pandas: integers → int64 (float64 when some are
+ *   missing), numbers → float64, True/False → bool, otherwise strings; all-missing → float64.
+ * - Tensor and Array/Object/Map/Any schemas are refused (400), as MLflow's `pandas_types()` does.
+ *
+ * Deliberate deviations: integer and boolean columns with missing values keep a validity mask
+ * (pandas fails the read; enforcement rejects them for required columns), `datetime` columns are
+ * parsed from ISO strings (pandas refuses a datetime dtype in read_csv), and `binary` columns are
+ * base64-decoded as in the JSON forms.
+ */
+import type { DType } from '../dtype.js';
+import { BinaryArray, Utf8Array } from '../batch/string-array.js';
+import type { Column, ColumnBatch, Storage } from '../batch/types.js';
+import { dtypeForColumnType } from '../enforce/cast-rules.js';
+import { parseIsoDatetime } from '../enforce/datetime.js';
+import { LITTLE_ENDIAN } from '../enforce/convert.js';
+import { typeRepr } from '../enforce/repr.js';
+import type { ColSpec, Schema } from '../signature/types.js';
+import { CastFailure, tabularParseError } from './errors.js';
+import { decodeBase64 } from './json-cast.js';
+import { firstInvalidUtf8 } from './json-text.js';
+import type { ScoringRequest } from './types.js';
+
+/** pandas' default `na_values`. */
+const NA_VALUES = new Set([
+  '',
+  '#N/A',
+  '#N/A N/A',
+  '#NA',
+  '-1.#IND',
+  '-1.#QNAN',
+  '-NaN',
+  '-nan',
+  '1.#IND',
+  '1.#QNAN',
+  '<NA>',
+  'N/A',
+  'NA',
+  'NULL',
+  'NaN',
+  'None',
+  'n/a',
+  'nan',
+  'null',
+]);
+const TRUE_VALUES = new Set(['True', 'TRUE', 'true']);
+const FALSE_VALUES = new Set(['False', 'FALSE', 'false']);
+
+const INT_RE = /^\s*[+-]?\d+\s*$/;
+const FLOAT_RE = /^\s*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf(?:inity)?)\s*$/i;
+
+const LO = LITTLE_ENDIAN ? 0 : 1;
+const HI = 1 - LO;
+const TWO32 = 4294967296;
+
+// --- tokenizing -------------------------------------------------------------------------------
+
+interface Records {
+  /** Fields of each record; `null` never appears here (padding happens later). */
+  readonly rows: string[][];
+  /** 1-based line number where each record starts. */
+  readonly lines: number[];
+}
+
+class CsvError extends Error {}
+
+function isBlankLine(s: string, from: number): number {
+  // Returns the index just past the line terminator when the line is empty or spaces/tabs only, else -1.
+  let i = from;
+  for (;;) {
+    const c = s.charCodeAt(i);
+    if (c === 0x20 || c === 0x09) {
+      i++;
+      continue;
+    }
+    if (c === 0x0a) return i + 1;
+    if (c === 0x0d) return s.charCodeAt(i + 1) === 0x0a ? i + 2 : i + 1;
+    if (Number.isNaN(c)) return i === from ? -1 : i;
+    return -1;
+  }
+}
+
+function tokenize(s: string): Records {
+  const rows: string[][] = [];
+  const lines: number[] = [];
+  const n = s.length;
+  let i = 0;
+  let line = 1;
+  while (i < n) {
+    const blankEnd = isBlankLine(s, i);
+    if (blankEnd >= 0) {
+      i = blankEnd;
+      line++;
+      continue;
+    }
+    const startLine = line;
+    const fields: string[] = [];
+    for (;;) {
+      // One field starting at i.
+      let value: string;
+      if (s.charCodeAt(i) === 0x22) {
+        const quoteLine = line;
+        const parts: string[] = [];
+        let j = i + 1;
+        for (;;) {
+          const q = s.indexOf('"', j);
+          if (q < 0) throw new CsvError(`EOF inside string starting at row ${quoteLine}`);
+          const chunk = s.slice(j, q);
+          for (let k = chunk.indexOf('\n'); k >= 0; k = chunk.indexOf('\n', k + 1)) line++;
+          parts.push(chunk);
+          if (s.charCodeAt(q + 1) === 0x22) {
+            parts.push('"');
+            j = q + 2;
+            continue;
+          }
+          i = q + 1;
+          break;
+        }
+        // Characters after the closing quote, up to the delimiter, are kept (pandas' C parser does).
+        let k = i;
+        while (k < n) {
+          const c = s.charCodeAt(k);
+          if (c === 0x2c || c === 0x0a || c === 0x0d) break;
+          k++;
+        }
+        if (k > i) parts.push(s.slice(i, k));
+        i = k;
+        value = parts.join('');
+      } else {
+        let k = i;
+        while (k < n) {
+          const c = s.charCodeAt(k);
+          if (c === 0x2c || c === 0x0a || c === 0x0d) break;
+          k++;
+        }
+        value = s.slice(i, k);
+        i = k;
+      }
+      fields.push(value);
+      const c = s.charCodeAt(i);
+      if (c === 0x2c) {
+        i++;
+        continue;
+      }
+      if (c === 0x0d) i += s.charCodeAt(i + 1) === 0x0a ? 2 : 1;
+      else if (c === 0x0a) i++;
+      line++;
+      break;
+    }
+    rows.push(fields);
+    lines.push(startLine);
+  }
+  return { rows, lines };
+}
+
+/** pandas' header handling: empty names → `Unnamed: i`, duplicates → `a.1`, `a.2`. */
+function headerNames(raw: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  const taken = new Set<string>();
+  const out: string[] = [];
+  raw.forEach((h, i) => {
+    let name = h === '' ? `Unnamed: ${i}` : h;
+    if (taken.has(name)) {
+      let k = seen.get(name) ?? 0;
+      let candidate: string;
+      do candidate = `${name}.${++k}`;
+      while (taken.has(candidate));
+      seen.set(name, k);
+      name = candidate;
+    }
+    taken.add(name);
+    out.push(name);
+  });
+  return out;
+}
+
+// --- typing -----------------------------------------------------------------------------------
+
+type Cells = readonly (string | null)[];
+
+function isNA(v: string | null): boolean {
+  return v === null || NA_VALUES.has(v);
+}
+
+function parseFloatText(v: string): number | undefined {
+  if (!FLOAT_RE.test(v)) return undefined;
+  const t = v.trim().toLowerCase().replace(/^\+/, '');
+  if (t === 'inf' || t === 'infinity') return Infinity;
+  if (t === '-inf' || t === '-infinity') return -Infinity;
+  return Number(t);
+}
+
+function maskOf(cells: Cells): Uint8Array | undefined {
+  let m: Uint8Array | undefined;
+  for (let i = 0; i < cells.length; i++) {
+    if (isNA(cells[i]!)) {
+      m ??= new Uint8Array(cells.length).fill(1);
+      m[i] = 0;
+    }
+  }
+  return m;
+}
+
+function fail(where: string, what: string, v: string): never {
+  throw new CastFailure(`${where}: ${what}, got ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v)}`);
+}
+
+/** Typed storage for the cells of one column; `where(i)` names a row in messages. */
+function typedCells(cells: Cells, dtype: DType, where: (i: number) => string): { values: Storage; validity?: Uint8Array | undefined } {
+  const n = cells.length;
+  const validity = maskOf(cells);
+  const valid = (i: number): boolean => !validity || validity[i] !== 0;
+  switch (dtype) {
+    case 'float64':
+    case 'float32': {
+      const out = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        if (!valid(i)) {
+          out[i] = NaN;
+          continue;
+        }
+        const v = cells[i]!;
+        const x = parseFloatText(v);
+        if (x === undefined) fail(where(i), `expected a number for ${dtype}`, v);
+        if (dtype === 'float32' && Number.isFinite(x) && !Number.isFinite(Math.fround(x))) fail(where(i), 'expected a number within the range of float32', v);
+        out[i] = x;
+      }
+      return { values: out, validity };
+    }
+    case 'int32':
+    case 'int64': {
+      const out = dtype === 'int32' ? new Int32Array(n) : new BigInt64Array(n);
+      const w = dtype === 'int64' ? new Int32Array(out.buffer, out.byteOffset, n * 2) : undefined;
+      const [lo, hi] = dtype === 'int32' ? [-(2n ** 31n), 2n ** 31n - 1n] : [-(2n ** 63n), 2n ** 63n - 1n];
+      for (let i = 0; i < n; i++) {
+        if (!valid(i)) continue;
+        const v = cells[i]!;
+        let x: number | bigint;
+        if (INT_RE.test(v)) {
+          const t = v.trim();
+          x = t.length < 16 ? Number(t) : BigInt(t);
+        } else {
+          const f = parseFloatText(v);
+          if (f === undefined) fail(where(i), `expected an integer for ${dtype}`, v);
+          if (!Number.isInteger(f)) fail(where(i), `expected a whole number for ${dtype}`, v);
+          x = f;
+        }
+        const big = typeof x === 'bigint' ? x : Number.isSafeInteger(x) ? undefined : BigInt(x);
+        if (big !== undefined ? big < lo || big > hi : (x as number) < Number(lo) || (x as number) > Number(hi)) {
+          fail(where(i), `expected an integer within the range of ${dtype}`, v);
+        }
+        if (w) {
+          if (big !== undefined) (out as BigInt64Array)[i] = big;
+          else {
+            const num = x as number;
+            const h = Math.floor(num / TWO32);
+            w[2 * i + LO] = (num - h * TWO32) | 0;
+            w[2 * i + HI] = h | 0;
+          }
+        } else (out as Int32Array)[i] = Number(x);
+      }
+      return { values: out, validity };
+    }
+    case 'bool': {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        if (!valid(i)) continue;
+        const v = cells[i]!;
+        if (TRUE_VALUES.has(v) || v === '1') out[i] = 1;
+        else if (!FALSE_VALUES.has(v) && v !== '0') fail(where(i), 'expected True, False, true, false, 1 or 0 for bool', v);
+      }
+      return { values: out, validity };
+    }
+    case 'str':
+      return { values: Utf8Array.fromStrings(cells.map((v, i) => (valid(i) ? v : null))), validity };
+    case 'bytes': {
+      const bufs = cells.map((v, i) => {
+        if (!valid(i)) return null;
+        try {
+          return decodeBase64(v!);
+        } catch (e) {
+          throw new CastFailure(`${where(i)}: ${(e as Error).message}`);
+        }
+      });
+      return { values: BinaryArray.fromBuffers(bufs), validity };
+    }
+    case 'datetime64[ns]': {
+      const out = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) {
+        if (!valid(i)) continue;
+        const v = cells[i]!;
+        const p = parseIsoDatetime(v);
+        if (p === 'timezone') fail(where(i), 'expected a timezone-naive date-time (MLflow refuses timezone-aware values)', v);
+        if (p === undefined) fail(where(i), 'expected an ISO 8601 date or date-time such as 2024-01-31 or 2024-01-31T12:00:00', v);
+        out[i] = p.ns;
+      }
+      return { values: out, validity };
+    }
+    default:
+      throw new CastFailure(`CSV columns cannot be read as ${dtype}`);
+  }
+}
+
+/** pandas' inference for a column without a dtype. */
+function inferCells(cells: Cells): DType {
+  let sawValue = false;
+  let ints = true;
+  let floats = true;
+  let bools = true;
+  let missing = false;
+  for (const v of cells) {
+    if (isNA(v)) {
+      missing = true;
+      continue;
+    }
+    sawValue = true;
+    if (ints && !INT_RE.test(v!)) ints = false;
+    if (!ints && floats && parseFloatText(v!) === undefined) floats = false;
+    if (bools && !TRUE_VALUES.has(v!) && !FALSE_VALUES.has(v!)) bools = false;
+    if (!ints && !floats && !bools) return 'str';
+  }
+  if (!sawValue) return cells.length === 0 ? 'object' : 'float64';
+  if (ints) {
+    const fitsInt64 = cells.every((v) => isNA(v) || v!.trim().length < 19 || (BigInt(v!.trim()) >= -(2n ** 63n) && BigInt(v!.trim()) < 2n ** 63n));
+    return missing || !fitsInt64 ? 'float64' : 'int64';
+  }
+  if (floats) return 'float64';
+  return bools ? 'bool' : 'str';
+}
+
+function columnTypes(names: readonly string[], schema: Schema | null): (DType | undefined)[] {
+  const out: (DType | undefined)[] = names.map(() => undefined);
+  if (schema === null || schema.specs.length === 0) return out;
+  if (schema.kind === 'tensors') throw new CastFailure('TensorSpec only supports numpy types, use numpy_type() instead');
+  const complex = schema.specs.find((s) => typeof s.type !== 'string');
+  if (complex) {
+    throw new CastFailure(
+      `the model signature's input ${complex.name === null ? '' : `'${complex.name}' `}has type ${typeRepr(complex.type)}, which has no pandas type: send this model JSON instead of CSV`,
+    );
+  }
+  const typeOf = (s: ColSpec): DType => dtypeForColumnType(s.type as Exclude<ColSpec['type'], object>);
+  if (schema.specs.every((s) => s.name !== null)) {
+    const byName = new Map<string, ColSpec>();
+    for (const s of schema.specs) if (!byName.has(s.name!)) byName.set(s.name!, s);
+    names.forEach((n, j) => {
+      const s = byName.get(n);
+      if (s) out[j] = typeOf(s);
+    });
+  } else {
+    for (let j = 0; j < Math.min(names.length, schema.specs.length); j++) out[j] = typeOf(schema.specs[j]!);
+  }
+  return out;
+}
+
+function toText(body: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch (e) {
+    const { at, byte } = firstInvalidUtf8(body);
+    throw tabularParseError(
+      'csv',
+      `'utf-8' codec can't decode byte 0x${byte.toString(16).padStart(2, '0')} in position ${at}: invalid start byte`,
+      e,
+    );
+  }
+}
+
+/** Parse a `text/csv` scoring request body into a column batch. */
+export function parseCsvRequest(body: Uint8Array, schema: Schema | null): ScoringRequest {
+  const text = toText(body);
+  let records: Records;
+  try {
+    records = tokenize(text);
+  } catch (e) {
+    if (e instanceof CsvError) throw tabularParseError('csv', `Error tokenizing data. C error: ${e.message}`, e);
+    throw e;
+  }
+  const { rows, lines } = records;
+  if (rows.length === 0) throw tabularParseError('csv', 'No columns to parse from file');
+  const names = headerNames(rows[0]!);
+  const width = names.length;
+  const numRows = rows.length - 1;
+  for (let r = 1; r < rows.length; r++) {
+    if (rows[r]!.length > width) {
+      throw tabularParseError('csv', `Error tokenizing data. C error: Expected ${width} fields in line ${lines[r]}, saw ${rows[r]!.length}`);
+    }
+  }
+  let types: (DType | undefined)[];
+  try {
+    types = columnTypes(names, schema);
+  } catch (e) {
+    if (e instanceof CastFailure) throw tabularParseError('csv', e.message, e);
+    throw e;
+  }
+  const columns: Column[] = names.map((name, j) => {
+    const cells: (string | null)[] = new Array<string | null>(numRows);
+    for (let r = 0; r < numRows; r++) {
+      const row = rows[r + 1]!;
+      cells[r] = j < row.length ? row[j]! : null;
+    }
+    const dtype = types[j] ?? inferCells(cells);
+    if (dtype === 'object') return { name, dtype, values: cells.slice(), validity: numRows ? new Uint8Array(numRows) : undefined } as Column;
+    try {
+      const { values, validity } = typedCells(cells, dtype, (i) => `line ${lines[i + 1]}`);
+      return { name, dtype, values, validity } as Column;
+    } catch (e) {
+      if (e instanceof CastFailure) throw tabularParseError('csv', `Unable to convert column ${name} to type ${dtype}: ${e.message}`, e);
+      throw e;
+    }
+  });
+  const batch: ColumnBatch = { kind: 'columns', numRows, columns };
+  return { batch, params: null, format: 'csv' };
+}
