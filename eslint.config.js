@@ -14,6 +14,12 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['process', 'console', 'Buffer', 'URL', 'performance', 'TextEncoder', 'TextDecoder', 'setTimeout', 'clearTimeout', 'setImmediate', 'structuredClone'].map(
+          (g) => [g, 'readonly'],
+        ),
+      ),
+    },
   },
 );

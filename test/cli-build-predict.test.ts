@@ -20,7 +20,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'mlmodel-e2e-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function mlmodel(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input, cwd: tmp, maxBuffer: 64 * 1024 * 1024 });
+  // the timeout also catches a CLI that never exits (e.g. a worker thread keeping it alive)
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input, cwd: tmp, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
 }
 
 /** Root of an installed package, found without its (possibly hidden) package.json export. */
@@ -210,6 +211,88 @@ export async function load(context) {
       expect(row).toHaveLength(7);
       expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
     }
+  });
+
+  it('takes a signature file and answers Parquet and Arrow requests like JSON ones', async () => {
+    const src = join(tmp, 'scale-src');
+    spawnSync('mkdir', ['-p', src]);
+    writeFileSync(
+      join(src, 'scale.mjs'),
+      `export async function load() {
+  return {
+    predict(batch, params) {
+      const x = batch.columns.find((c) => c.name === 'x');
+      return { kind: 'json', value: Array.from(x.values, (v) => v * params.factor) };
+    },
+  };
+}
+`,
+    );
+    const sigFile = join(tmp, 'scale-signature.json');
+    writeFileSync(
+      sigFile,
+      JSON.stringify({
+        inputs: [{ type: 'double', name: 'x', required: true }, { type: 'string', name: 'tag', required: false }],
+        outputs: null,
+        params: [{ name: 'factor', default: 2.0, shape: null, type: 'double' }],
+      }),
+    );
+    const out = join(tmp, 'scale-model');
+    const b = mlmodel(['build', '--js', join(src, 'scale.mjs'), '--signature', sigFile, '-o', out]);
+    expect(b.stderr).toBe('');
+    expect(b.status).toBe(0);
+    const text = readFileSync(join(out, 'MLmodel'), 'utf8').replace(/\n\s+(?=\S)(?![a-z_]+:)/g, ' ');
+    expect(text).toContain(`inputs: '[{"type": "double", "name": "x", "required": true}, {"type": "string", "name": "tag", "required": false}]'`);
+    expect(text).toContain(`params: '[{"name": "factor", "default": 2.0, "shape": null, "type": "double"}]'`);
+
+    const arrow = await import('apache-arrow');
+    const { Table: WasmTable, writeParquet } = await import('parquet-wasm');
+    const table = arrow.tableFromArrays({ x: Float64Array.from([1.5, -2, 4]), extra: Int32Array.from([7, 8, 9]) });
+    const ipc = arrow.tableToIPC(table, 'stream');
+    writeFileSync(join(tmp, 'scale.arrows'), ipc);
+    writeFileSync(join(tmp, 'scale.parquet'), writeParquet(WasmTable.fromIPCStream(ipc)));
+    writeFileSync(join(tmp, 'scale.json'), JSON.stringify({ dataframe_split: { columns: ['x', 'extra'], data: [[1.5, 7], [-2, 8], [4, 9]] } }));
+    writeFileSync(join(tmp, 'scale.csv'), 'x,extra\n1.5,7\n-2,8\n4,9\n');
+    for (const f of ['scale.json', 'scale.csv', 'scale.parquet', 'scale.arrows']) {
+      const p = mlmodel(['predict', '-m', out, '-i', join(tmp, f)]);
+      expect(p.stderr, f).toBe('');
+      expect(JSON.parse(p.stdout), f).toEqual({ predictions: [3, -4, 8] });
+    }
+    writeFileSync(join(tmp, 'scale-params.json'), JSON.stringify({ inputs: { x: [1, 2] }, params: { factor: 10 } }));
+    expect(JSON.parse(mlmodel(['predict', '-m', out, '-i', join(tmp, 'scale-params.json')]).stdout)).toEqual({ predictions: [10, 20] });
+    // a wrong param type is a user error naming the param
+    writeFileSync(join(tmp, 'scale-bad.json'), JSON.stringify({ inputs: { x: [1] }, params: { factor: 'big' } }));
+    const bad = mlmodel(['predict', '-m', out, '-i', join(tmp, 'scale-bad.json')]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/factor/);
+    // a corrupt Parquet file is a user error, not a crash
+    writeFileSync(join(tmp, 'corrupt.parquet'), Buffer.from('PAR1 not really parquet PAR1'));
+    const corrupt = mlmodel(['predict', '-m', out, '-i', join(tmp, 'corrupt.parquet')]);
+    expect(corrupt.status).toBe(1);
+    expect(corrupt.stderr).toMatch(/^error: /);
+    expect(corrupt.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a model whose ONNX file is corrupt fails predict cleanly, naming the file', () => {
+    const broken = join(tmp, 'broken-iris');
+    spawnSync('cp', ['-r', join(FIXTURES, 'iris_onnx'), broken]);
+    writeFileSync(join(broken, 'model.onnx'), Buffer.from('garbage'));
+    writeFileSync(join(tmp, 'iris-req.json'), JSON.stringify(GOLDEN.cases.iris_onnx![0]!.request));
+    const r = mlmodel(['predict', '-m', broken, '-i', join(tmp, 'iris-req.json')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*broken-iris\/model\.onnx/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a corrupt tfjs model.json fails build cleanly', () => {
+    const dir = join(tmp, 'bad-tfjs');
+    spawnSync('mkdir', ['-p', dir]);
+    writeFileSync(join(dir, 'model.json'), '{"format": "graph-model", "modelTopology": ');
+    const out = join(tmp, 'bad-tfjs-model');
+    const r = mlmodel(['build', '--tfjs', dir, '-o', out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*model\.json/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('usage errors exit 2', () => {

@@ -89,7 +89,7 @@ export async function buildModel(o: BuildOptions): Promise<BuildResult> {
     signature = mergeParams(signature, o.params);
 
     const example = o.inputExample
-      ? await parseScoringRequest(o.inputExample.body, o.inputExample.contentType, signature?.inputs ?? null)
+      ? await parseScoringRequest(o.inputExample.body, o.inputExample.contentType, signature?.inputs ?? null, { paramSpecs: signature?.params ?? null })
       : undefined;
     if (example && !signature?.inputs && example.batch.kind !== 'json') {
       signature = { inputs: inferSchema(example.batch), outputs: signature?.outputs ?? null, params: signature?.params ?? null };

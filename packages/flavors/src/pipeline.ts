@@ -34,7 +34,11 @@ export async function predictRequest(
   model: LoadedModel,
   body: Uint8Array,
   contentType: string | undefined,
+  opts: { signatureFromTypeHint?: boolean } = {},
 ): Promise<{ prediction: Prediction; unwrapped: boolean }> {
-  const req = await parseScoringRequest(body, contentType, model.signature?.inputs ?? null);
+  const req = await parseScoringRequest(body, contentType, model.signature?.inputs ?? null, {
+    paramSpecs: model.signature?.params ?? null,
+    signatureFromTypeHint: opts.signatureFromTypeHint ?? false,
+  });
   return { prediction: await predictParsed(model, req.batch, req.params), unwrapped: req.format === 'llm' };
 }

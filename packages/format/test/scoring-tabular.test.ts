@@ -222,7 +222,7 @@ describe('application/vnd.apache.parquet', () => {
     expect(b.columns.map((c) => c.name)).toEqual(['a']);
   });
 
-  it('large files are decoded in several batches and reassembled in order', async () => {
+  it('large files come back exactly (several record batches reassembled in order)', async () => {
     const n = 200_000;
     const v = new Float64Array(n).map((_, i) => i * 0.5);
     const ids = new BigInt64Array(n).map((_, i) => BigInt(i));

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { MlmodelError, encodePredictions, writeFileAtomic } from '@mlmodel/format';
+import { MlmodelError, encodePredictions, openModelDir, writeFileAtomic } from '@mlmodel/format';
 import { createRegistry, predictRequest } from '@mlmodel/flavors';
 import { contentTypeFor } from '../args.js';
 import type { Io } from '../output.js';
@@ -33,9 +33,12 @@ export async function predictCommand(o: PredictCliOptions, io: Io): Promise<numb
   const fromEnv = (process.env.MLMODEL_PLUGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of [...fromEnv, ...(o.plugin ?? [])]) await registry.loadPlugin(p);
   const body = await readInput(o.input);
-  const model = await registry.load(o.model, o.flavor ? { flavor: o.flavor } : {});
+  const dir = await openModelDir(o.model);
+  const model = await registry.load(dir, o.flavor ? { flavor: o.flavor } : {});
   try {
-    const { prediction, unwrapped } = await predictRequest(model, body, contentTypeFor(o.input, o.contentType));
+    const { prediction, unwrapped } = await predictRequest(model, body, contentTypeFor(o.input, o.contentType), {
+      signatureFromTypeHint: dir.mlmodel.is_signature_from_type_hint ?? false,
+    });
     const text = encodePredictions(prediction, { unwrapped });
     if (o.output) await writeFileAtomic(o.output, `${text}\n`);
     else io.out(text);

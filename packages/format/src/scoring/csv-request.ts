@@ -55,7 +55,8 @@ const TRUE_VALUES = new Set(['True', 'TRUE', 'true']);
 const FALSE_VALUES = new Set(['False', 'FALSE', 'false']);
 
 const INT_RE = /^\s*[+-]?\d+\s*$/;
-const FLOAT_RE = /^\s*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf(?:inity)?)\s*$/i;
+// Written so that no two quantifiers can match the same characters: linear time on hostile cells.
+const FLOAT_RE = /^\s*[+-]?(?:\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf(?:inity)?)\s*$/i;
 
 const LO = LITTLE_ENDIAN ? 0 : 1;
 const HI = 1 - LO;
@@ -190,7 +191,36 @@ function isNA(v: string | null): boolean {
   return v === null || NA_VALUES.has(v);
 }
 
+/** Characters of plain decimal text: digits, `.`, `+`, `-`, `e`, `E` (Number() agrees with pandas on these). */
+function isPlainNumberText(v: string): boolean {
+  if (v.length === 0) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2d || c === 0x2b || c === 0x65 || c === 0x45)) return false;
+  }
+  return true;
+}
+
+function isPlainIntText(v: string): boolean {
+  const n = v.length;
+  let i = v.charCodeAt(0) === 0x2d || v.charCodeAt(0) === 0x2b ? 1 : 0;
+  if (i >= n) return false;
+  for (; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+function isIntText(v: string): boolean {
+  return isPlainIntText(v) || INT_RE.test(v);
+}
+
 function parseFloatText(v: string): number | undefined {
+  if (isPlainNumberText(v)) {
+    const x = Number(v);
+    if (!Number.isNaN(x)) return x;
+  }
   if (!FLOAT_RE.test(v)) return undefined;
   const t = v.trim().toLowerCase().replace(/^\+/, '');
   if (t === 'inf' || t === 'infinity') return Infinity;
@@ -244,8 +274,10 @@ function typedCells(cells: Cells, dtype: DType, where: (i: number) => string): {
         if (!valid(i)) continue;
         const v = cells[i]!;
         let x: number | bigint;
-        if (INT_RE.test(v)) {
+        if (isIntText(v)) {
           const t = v.trim();
+          // More than 20 characters cannot be an int64 (and BigInt() of huge text is slow).
+          if (t.replace(/^[+-]?0+(?=\d)/, '').length > 20) fail(where(i), `expected an integer within the range of ${dtype}`, v);
           x = t.length < 16 ? Number(t) : BigInt(t);
         } else {
           const f = parseFloatText(v);
@@ -322,14 +354,21 @@ function inferCells(cells: Cells): DType {
       continue;
     }
     sawValue = true;
-    if (ints && !INT_RE.test(v!)) ints = false;
+    if (ints && !isIntText(v!)) ints = false;
     if (!ints && floats && parseFloatText(v!) === undefined) floats = false;
     if (bools && !TRUE_VALUES.has(v!) && !FALSE_VALUES.has(v!)) bools = false;
     if (!ints && !floats && !bools) return 'str';
   }
   if (!sawValue) return cells.length === 0 ? 'object' : 'float64';
   if (ints) {
-    const fitsInt64 = cells.every((v) => isNA(v) || v!.trim().length < 19 || (BigInt(v!.trim()) >= -(2n ** 63n) && BigInt(v!.trim()) < 2n ** 63n));
+    const fitsInt64 = cells.every((v) => {
+      if (isNA(v)) return true;
+      const t = v!.trim().replace(/^([+-]?)0+(?=\d)/, '$1');
+      if (t.length < 19) return true;
+      if (t.length > 20) return false;
+      const b = BigInt(t);
+      return b >= -(2n ** 63n) && b < 2n ** 63n;
+    });
     return missing || !fitsInt64 ? 'float64' : 'int64';
   }
   if (floats) return 'float64';
@@ -407,7 +446,8 @@ export function parseCsvRequest(body: Uint8Array, schema: Schema | null): Scorin
       cells[r] = j < row.length ? row[j]! : null;
     }
     const dtype = types[j] ?? inferCells(cells);
-    if (dtype === 'object') return { name, dtype, values: cells.slice(), validity: numRows ? new Uint8Array(numRows) : undefined } as Column;
+    // Only a column without rows has no inferred type (pandas: object).
+    if (dtype === 'object') return { name, dtype, values: [] } as Column;
     try {
       const { values, validity } = typedCells(cells, dtype, (i) => `line ${lines[i + 1]}`);
       return { name, dtype, values, validity } as Column;

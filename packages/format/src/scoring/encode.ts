@@ -96,23 +96,28 @@ function int64At(w: Int32Array, i: number, unsigned: boolean): string {
   return (unsigned ? buf.getBigUint64(0, LITTLE_ENDIAN) : buf.getBigInt64(0, LITTLE_ENDIAN)).toString();
 }
 
-/** All-ASCII UTF-8 buffers can be decoded once and sliced by byte offsets. */
-function stringGetter(a: VarBinaryArray): (i: number) => string {
-  const bytes = a.bytes;
-  let ascii = true;
+/** True when every byte is printable ASCII other than `"` and `\\`: such strings need no escaping. */
+function allSafeAscii(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i]! > 0x7f) {
-      ascii = false;
-      break;
-    }
+    const c = bytes[i]!;
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
   }
-  if (ascii && bytes.length > 0) {
+  return true;
+}
+
+/**
+ * JSON string literals of a Utf8/Binary array's elements. When the whole buffer is plain ASCII
+ * it is decoded once and sliced by byte offsets, and no element needs escaping.
+ */
+function stringLiteralGetter(a: VarBinaryArray): (i: number) => string {
+  const bytes = a.bytes;
+  const off = a.offsets;
+  if (bytes.length > 0 && allSafeAscii(bytes.subarray(off[0]!, off[off.length - 1]!))) {
     const all = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-    const off = a.offsets;
-    const base = off[0]!;
-    return (i) => all.slice(off[i]! - base, off[i + 1]! - base);
+    return (i) => `"${all.slice(off[i]!, off[i + 1]!)}"`;
   }
-  return a instanceof Utf8Array ? (i) => a.get(i) : (i) => new TextDecoder().decode(a.bytesAt(i));
+  const get = a instanceof Utf8Array ? (i: number) => a.get(i) : (i: number) => new TextDecoder().decode(a.bytesAt(i));
+  return (i) => pyJsonStringFast(get(i));
 }
 
 /** Writes element i of a storage as JSON. */
@@ -149,13 +154,12 @@ function elementWriter(dtype: DType, values: Storage): ElementWriter {
       const v = values as Uint8Array;
       return (i) => (v[i] ? 'true' : 'false');
     }
-    case 'str': {
-      const get = stringGetter(values as Utf8Array);
-      return (i) => pyJsonStringFast(get(i));
-    }
+    case 'str':
+      return stringLiteralGetter(values as Utf8Array);
     case 'bytes': {
       const v = values as BinaryArray;
-      return (i) => pyJsonStringFast(encodeBytesBase64(v.bytesAt(i)));
+      // Base64 text needs no escaping but its newlines.
+      return (i) => `"${encodeBytesBase64(v.bytesAt(i)).replaceAll('\n', '\\n')}"`;
     }
     case 'datetime64[ns]': {
       const v = values as BigInt64Array;
@@ -229,20 +233,17 @@ function cellWriter(c: Column): ElementWriter {
 export function encodeColumnBatch(b: ColumnBatch): string {
   const n = b.numRows;
   if (n === 0) return '[]';
+  const k = b.columns.length;
+  if (k === 0) return `[${new Array<string>(n).fill('{}').join(', ')}]`;
   const keys = b.columns.map((c, j) => `${j === 0 ? '{' : ', '}${pyJsonStringFast(c.name)}: `);
   const cells = b.columns.map(cellWriter);
-  const k = cells.length;
-  const parts = new Array<string>(n);
+  let out = '[';
   for (let i = 0; i < n; i++) {
-    if (k === 0) {
-      parts[i] = '{}';
-      continue;
-    }
-    let s = '';
+    let s = i === 0 ? '' : ', ';
     for (let j = 0; j < k; j++) s += keys[j]! + cells[j]!(i);
-    parts[i] = `${s}}`;
+    out += `${s}}`;
   }
-  return `[${parts.join(', ')}]`;
+  return `${out}]`;
 }
 
 // --- arbitrary JSON values ----------------------------------------------------------------------

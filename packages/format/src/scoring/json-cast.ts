@@ -70,7 +70,8 @@ function pyStrOf(v: unknown): string | undefined {
 
 const B64 = new Int8Array(128).fill(-1);
 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.split('').forEach((c, i) => (B64[c.charCodeAt(0)] = i));
-const CLEAN_B64 = /^[A-Za-z0-9+/\r\n]*={0,2}[\r\n]*$/;
+// Unambiguous (no two quantifiers can take the same characters), so it runs in linear time on any input.
+const CLEAN_B64 = /^[A-Za-z0-9+/\r\n]*(?:=[\r\n]*){0,2}$/;
 
 /**
  * `base64.decodebytes`: characters outside the alphabet (newlines, spaces) are skipped, padding

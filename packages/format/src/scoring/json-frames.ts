@@ -275,5 +275,6 @@ function describeShape(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (isPlainObject(v)) return 'an object';
-  return `a ${typeof v === 'object' ? 'number' : typeof v}`;
+  if (typeof v === 'string' || typeof v === 'boolean') return `a ${typeof v}`;
+  return 'a number';
 }

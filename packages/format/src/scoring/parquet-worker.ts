@@ -144,13 +144,13 @@ class ParquetDecoder {
   private spawn(): Worker {
     const parquetWasm = pathToFileURL(createRequire(import.meta.url).resolve('parquet-wasm')).href;
     const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { parquetWasm } });
-    w.unref();
     w.on('message', (msg: { id: number; result: DecodeResult }) => {
       if (this.worker !== w) return;
       const job = this.current;
       if (!job || job.id !== msg.id) return;
       clearTimeout(job.timer);
       this.current = undefined;
+      w.unref();
       job.resolve(msg.result);
       this.pump();
     });
@@ -167,6 +167,9 @@ class ParquetDecoder {
     };
     w.on('error', fail);
     w.on('exit', (code) => fail(new Error(`the decoder exited with code ${code}`)));
+    // Referenced only while decoding: an idle decoder must not keep the process alive. (Unref after
+    // adding the listeners: adding a 'message' listener references the worker's port again.)
+    w.unref();
     return w;
   }
 
@@ -184,6 +187,7 @@ class ParquetDecoder {
     }, job.limits.timeoutMs);
     timer.unref();
     this.current = { ...job, timer };
+    worker.ref();
     // A private copy is transferred: the caller's buffer stays usable.
     const copy = job.bytes.slice();
     worker.postMessage(
