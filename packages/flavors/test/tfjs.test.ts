@@ -28,20 +28,13 @@ import {
 } from '@mlmodel/format';
 import type { LoadedModel, SavedFlavor } from '../src/flavor.js';
 import { diskSaveHandler, tfjsFlavor, TfjsInputError, TfjsModelFileError, type TfjsSaveInput } from '../src/tfjs/index.js';
+import { packageRoot, randomFloats } from '../../../test/support/test-data.js';
 
 const require = createRequire(import.meta.url);
 
-/** Root of an installed package (their `exports` maps hide package.json from require.resolve). */
-function pkgRoot(name: string): string {
-  for (const dir of require.resolve.paths(name) ?? []) {
-    const d = join(dir, name);
-    if (existsSync(join(d, 'package.json'))) return d;
-  }
-  throw new Error(`${name} is not installed`);
-}
 
-const HUMAN_MODELS = join(pkgRoot('@vladmandic/human'), 'models');
-const NSFWJS_MOBILENET = join(pkgRoot('nsfwjs'), 'dist/models/mobilenet_v2');
+const HUMAN_MODELS = join(packageRoot('@vladmandic/human'), 'models');
+const NSFWJS_MOBILENET = join(packageRoot('nsfwjs'), 'dist/models/mobilenet_v2');
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlmodel-tfjs-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -52,19 +45,6 @@ const freshDir = async (label: string): Promise<string> => {
   return d;
 };
 
-/** Deterministic pseudo-random floats in [0, 1) (mulberry32). */
-function randomFloats(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  return out;
-}
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);

@@ -143,3 +143,20 @@ function write(v: unknown, depth: number, out: string[], opts: PyJsonOptions): v
 function newline(depth: number, out: string[], opts: PyJsonOptions): void {
   if (opts.indent !== undefined) out.push('\n', ' '.repeat(opts.indent * depth));
 }
+
+/** Python's `repr(bytes)` of the first `limit` bytes (`b'...'`), for echoing input in messages. */
+export function pyBytesLiteral(b: Uint8Array, limit = b.length): string {
+  let out = "b'";
+  const n = Math.min(b.length, limit);
+  for (let i = 0; i < n; i++) {
+    const c = b[i]!;
+    if (c === 0x27) out += "\\'";
+    else if (c === 0x5c) out += '\\\\';
+    else if (c === 0x0a) out += '\\n';
+    else if (c === 0x0d) out += '\\r';
+    else if (c === 0x09) out += '\\t';
+    else if (c < 0x20 || c >= 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else out += String.fromCharCode(c);
+  }
+  return `${out}'`;
+}

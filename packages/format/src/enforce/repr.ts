@@ -10,6 +10,7 @@ import type { Batch, Column, Tensor } from '../batch/types.js';
 import { valueAt } from '../batch/values.js';
 import type { ColSpec, Schema, TensorSpec, ValueType } from '../signature/types.js';
 import { isPlainObject } from './common.js';
+import { pyBytesLiteral } from '../pyjson.js';
 
 export const REPR_LIMIT = 200;
 
@@ -72,19 +73,8 @@ export function pyNumberRepr(n: number): string {
 }
 
 function bytesRepr(b: Uint8Array, limit: number): string {
-  let out = "b'";
-  const n = Math.min(b.length, limit);
-  for (let i = 0; i < n; i++) {
-    const c = b[i]!;
-    if (c === 0x27) out += "\\'";
-    else if (c === 0x5c) out += '\\\\';
-    else if (c === 0x0a) out += '\\n';
-    else if (c === 0x0d) out += '\\r';
-    else if (c === 0x09) out += '\\t';
-    else if (c < 0x20 || c >= 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else out += String.fromCharCode(c);
-  }
-  return `${out}${b.length > n ? '...' : ''}'`;
+  const lit = pyBytesLiteral(b, limit);
+  return b.length > limit ? `${lit.slice(0, -1)}...'` : lit;
 }
 
 function dateRepr(d: Date): string {

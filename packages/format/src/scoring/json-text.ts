@@ -18,6 +18,7 @@
 import { PyFloat } from '../pyjson.js';
 import { pyStrRepr } from '../enforce/repr.js';
 import { invalidInput, ScoringRequestError } from './errors.js';
+import { pyBytesLiteral } from '../pyjson.js';
 
 export interface JsonDecodeOptions {
   /** Deepest allowed nesting of arrays and objects (default 64). */
@@ -463,19 +464,7 @@ class Parser {
 
 /** Python's `repr(bytes)` of the first `limit` bytes, for echoing a bad body in an error. */
 export function bytesPreview(body: Uint8Array, limit = 200): string {
-  let out = "b'";
-  const n = Math.min(body.length, limit);
-  for (let i = 0; i < n; i++) {
-    const c = body[i]!;
-    if (c === 0x27) out += "\\'";
-    else if (c === 0x5c) out += '\\\\';
-    else if (c === 0x0a) out += '\\n';
-    else if (c === 0x0d) out += '\\r';
-    else if (c === 0x09) out += '\\t';
-    else if (c < 0x20 || c >= 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else out += String.fromCharCode(c);
-  }
-  return `${out}'${body.length > n ? `... (${body.length} bytes)` : ''}`;
+  return `${pyBytesLiteral(body, limit)}${body.length > limit ? `... (${body.length} bytes)` : ''}`;
 }
 
 function syntaxError(text: string, body: Uint8Array, err: JsonSyntaxError): ScoringRequestError {
