@@ -4,9 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the tests use: Debian's python3 with PyYAML (cross-checks our YAML against real PyYAML).
+# System packages the tests use: Debian's python3 with PyYAML (cross-checks our YAML against real
+# PyYAML), scikit-learn and pandas (real MLflow sklearn models through the Python bridge), and venv
+# (the virtualenv environment manager).
 need_apt=()
-/usr/bin/python3 -c 'import yaml' 2>/dev/null || need_apt+=(python3 python3-yaml)
+/usr/bin/python3 -c 'import yaml, sklearn, pandas, venv, ensurepip' 2>/dev/null ||
+  need_apt+=(python3 python3-yaml python3-sklearn python3-pandas python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -52,6 +52,19 @@ describe('mlmodel predict on models saved by MLflow 3.5', () => {
     expectClose((JSON.parse(r.stdout) as { predictions: unknown }).predictions, c.predictions, 1e-6);
   });
 
+  for (const name of ['iris_sklearn', 'churn_pipeline', 'diabetes_tensor']) {
+    it(`${name} (scikit-learn, through the Python bridge) returns the golden predictions`, () => {
+      const c = GOLDEN.cases[name]![0]!;
+      const req = join(tmp, `${name}-request.json`);
+      writeFileSync(req, JSON.stringify(c.request));
+      const r = mlmodel(['predict', '-m', join(FIXTURES, name), '-i', req, '--python', '/usr/bin/python3']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      // diabetes_tensor is a BLAS dot product: Debian's reference BLAS may differ from MLflow's OpenBLAS in the last bits
+      expectClose((JSON.parse(r.stdout) as { predictions: unknown }).predictions, c.predictions, name === 'diabetes_tensor' ? 1e-12 : 0);
+    });
+  }
+
   it('reads the request from stdin and writes predictions to a file', () => {
     const c = GOLDEN.cases.iris_onnx![0]!;
     const out = join(tmp, 'iris-out.json');

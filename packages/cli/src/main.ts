@@ -74,6 +74,9 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('-o, --output <file>', 'write predictions here instead of stdout')
     .option('--flavor <name>', 'load the model with this flavor instead of the first native one that can')
     .option('--plugin <module>', 'a third-party flavor package or module to register (repeatable; also MLMODEL_PLUGINS=a,b)', collect)
+    .option('--python <path>', 'Python interpreter for python_function models (default: $MLMODEL_PYTHON, else /usr/bin/python3)')
+    .option('--python-workers <n>', 'Python worker processes for python_function models (default 1)')
+    .option('--env-manager <name>', 'local, virtualenv or conda: where the Python interpreter comes from (created before predicting)')
     .action(async (opts: PredictCliOptions) => {
       result.code = await predictCommand(opts, io);
     });

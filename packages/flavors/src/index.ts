@@ -4,6 +4,7 @@
  */
 import { jsFunctionFlavor, setInnerModelLoader } from './js-function/index.js';
 import { onnxFlavor } from './onnx/index.js';
+import { pythonFunctionFlavor } from './python/index.js';
 import { FlavorRegistry } from './registry.js';
 import { tfjsFlavor } from './tfjs/index.js';
 
@@ -14,10 +15,15 @@ export * from './build.js';
 export { onnxFlavor } from './onnx/index.js';
 export { tfjsFlavor, ensureBackend as ensureTfjsBackend, type TfjsBackendInfo } from './tfjs/index.js';
 export * from './js-function/index.js';
+export * from './python/index.js';
+export * from './python/env-manager.js';
 
-/** A registry with the native flavors, in the order they are tried: onnx, tfjs, js_function. */
+/**
+ * A registry with the native flavors in the order they are tried (onnx, tfjs, js_function), then
+ * python_function over the Python bridge as the fallback.
+ */
 export function createRegistry(): FlavorRegistry {
-  const registry = new FlavorRegistry().register(onnxFlavor).register(tfjsFlavor).register(jsFunctionFlavor);
+  const registry = new FlavorRegistry().register(onnxFlavor).register(tfjsFlavor).register(jsFunctionFlavor).register(pythonFunctionFlavor);
   setInnerModelLoader((path, opts) => registry.load(path, opts));
   return registry;
 }

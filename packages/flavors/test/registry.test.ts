@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMLmodel, openModelDir, writeMLmodel } from '@mlmodel/format';
+
+
 import { FlavorError, createRegistry, predictRequest } from '../src/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/mlflow-3.5/', import.meta.url));
@@ -19,8 +21,8 @@ async function modelWith(flavors: Record<string, Record<string, unknown>>, name:
 }
 
 describe('flavor registry', () => {
-  it('tries native flavors in order: onnx, tfjs, js_function', () => {
-    expect(createRegistry().names()).toEqual(['onnx', 'tfjs', 'js_function']);
+  it('tries native flavors in order (onnx, tfjs, js_function), python_function last', () => {
+    expect(createRegistry().names()).toEqual(['onnx', 'tfjs', 'js_function', 'python_function']);
   });
 
   it('picks onnx for a model MLflow saved with onnx + python_function', async () => {
@@ -28,10 +30,15 @@ describe('flavor registry', () => {
     expect(createRegistry().pick(model).name).toBe('onnx');
   });
 
-  it('explains when no flavor can load a model (python_function needs the bridge)', async () => {
+  it('falls back to python_function for Python models', async () => {
     const model = await openModelDir(join(FIXTURES, 'iris_sklearn'));
+    expect(createRegistry().pick(model).name).toBe('python_function');
+  });
+
+  it('explains when no flavor can load a model', async () => {
+    const model = await openModelDir(await modelWith({ h2o: { data: 'model.zip' } }, 'h2o-model'));
     expect(() => createRegistry().pick(model)).toThrow(FlavorError);
-    expect(() => createRegistry().pick(model)).toThrow(/has flavors python_function, sklearn, and mlmodel supports onnx, tfjs, js_function/);
+    expect(() => createRegistry().pick(model)).toThrow(/has flavors h2o, and mlmodel supports onnx, tfjs, js_function, python_function/);
   });
 
   it('--flavor overrides the choice and is checked', async () => {

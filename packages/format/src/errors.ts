@@ -8,7 +8,8 @@ export type MlflowErrorCode =
   | 'INVALID_PARAMETER_VALUE'
   | 'RESOURCE_DOES_NOT_EXIST'
   | 'INTERNAL_ERROR'
-  | 'NOT_IMPLEMENTED';
+  | 'NOT_IMPLEMENTED'
+  | 'DEADLINE_EXCEEDED';
 
 export class MlmodelError extends Error {
   readonly errorCode: MlflowErrorCode;

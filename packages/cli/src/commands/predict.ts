@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError } from 'commander';
 import { MlmodelError, encodePredictions, openModelDir, writeFileAtomic } from '@mlmodel/format';
 import { createRegistry, predictRequest } from '@mlmodel/flavors';
 import { contentTypeFor } from '../args.js';
@@ -11,6 +12,25 @@ export interface PredictCliOptions {
   output?: string;
   flavor?: string;
   plugin?: string[];
+  python?: string;
+  pythonWorkers?: string;
+  envManager?: string;
+}
+
+/** Options for the python_function flavor (other flavors ignore them). */
+function pythonOptions(o: PredictCliOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (o.python) out.python = o.python;
+  if (o.pythonWorkers !== undefined) {
+    const n = Number(o.pythonWorkers);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--python-workers must be a positive integer, got ${o.pythonWorkers}`);
+    out.workers = n;
+  }
+  if (o.envManager) {
+    if (!['local', 'virtualenv', 'conda'].includes(o.envManager)) throw new InvalidArgumentError(`--env-manager must be local, virtualenv or conda, got ${o.envManager}`);
+    out.envManager = o.envManager;
+  }
+  return out;
 }
 
 async function readInput(path: string): Promise<Uint8Array> {
@@ -34,7 +54,7 @@ export async function predictCommand(o: PredictCliOptions, io: Io): Promise<numb
   for (const p of [...fromEnv, ...(o.plugin ?? [])]) await registry.loadPlugin(p);
   const body = await readInput(o.input);
   const dir = await openModelDir(o.model);
-  const model = await registry.load(dir, o.flavor ? { flavor: o.flavor } : {});
+  const model = await registry.load(dir, { options: pythonOptions(o), ...(o.flavor ? { flavor: o.flavor } : {}) });
   try {
     const { prediction, unwrapped } = await predictRequest(model, body, contentTypeFor(o.input, o.contentType), {
       signatureFromTypeHint: dir.mlmodel.is_signature_from_type_hint ?? false,

@@ -1,0 +1,613 @@
+#!/usr/bin/env python3
+"""mlmodel's python_function worker.
+
+One process serves one model: Node starts it with ``python -u mlmodel_worker.py``, sends LOAD,
+then PREDICT requests one at a time, and SHUTDOWN at the end. Frames travel over stdin/stdout;
+stderr carries logs. The wire format is described in PROTOCOL.md next to this file.
+
+Only the standard library, numpy and pandas are required. When ``mlflow`` is importable the model
+is loaded with ``mlflow.pyfunc.load_model``; without it, models saved by ``mlflow.sklearn`` are
+loaded by a small built-in loader and anything else fails with a message saying what to install.
+"""
+import json
+import math
+import os
+import struct
+import sys
+import traceback
+
+LOAD = 1
+LOAD_OK = 2
+LOAD_ERR = 3
+PREDICT = 4
+RESULT = 5
+ERROR = 6
+PING = 7
+PONG = 8
+SHUTDOWN = 9
+
+FRAME_HEADER = struct.Struct("<IBI")  # length of what follows the length field, type, request id
+U32 = struct.Struct("<I")
+PROTOCOL_VERSION = 1
+MAX_TRACEBACK_FRAMES = 8
+PIPE_BYTES = 4 << 20
+IOV_MAX = min(os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024, 1024)
+
+FIXED_WIDTH = {
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "float32", "float64",
+}
+
+
+class WorkerUserError(Exception):
+    """A load failure the user fixes by changing the environment or the model: no traceback is sent."""
+
+
+class MlflowRequired(WorkerUserError):
+    pass
+
+
+# --- framing ---------------------------------------------------------------------------------
+
+
+def read_exact(stream, n):
+    """n bytes from stream, or None at end of stream. Reads straight into one buffer (no joins)."""
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = stream.readinto(view[got:])
+        if not k:
+            return None
+        got += k
+    return buf
+
+
+def read_frame(stream):
+    head = read_exact(stream, FRAME_HEADER.size)
+    if head is None:
+        return None
+    length, mtype, rid = FRAME_HEADER.unpack(head)
+    payload = read_exact(stream, length - 5) if length > 5 else b""
+    if payload is None:
+        return None
+    return mtype, rid, payload
+
+
+def write_all(fd, parts):
+    """Write every part to fd with as few system calls as the pipe allows (one writev normally)."""
+    views = [memoryview(p).cast("B") for p in parts if len(p) > 0]
+    while views:
+        n = os.writev(fd, views[:IOV_MAX])
+        while n > 0:
+            first = views[0]
+            if n >= len(first):
+                n -= len(first)
+                views.pop(0)
+            else:
+                views[0] = first[n:]
+                n = 0
+
+
+def enlarge_pipe(fd):
+    """Grow a pipe's kernel buffer (Linux F_SETPIPE_SZ) so a large frame crosses in one write, not
+    in 64 KiB steps that each wait for the other process to wake up. Best effort: not a pipe, not
+    Linux, or over the system limit leaves it as it is."""
+    try:
+        import fcntl
+        with open("/proc/sys/fs/pipe-max-size") as f:
+            limit = int(f.read().strip())
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), min(limit, PIPE_BYTES))
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+def write_frame(fd, mtype, rid, parts):
+    """One frame written with one writev: no userspace buffering, nothing left to flush."""
+    total = 0
+    for p in parts:
+        total += len(p)
+    write_all(fd, [FRAME_HEADER.pack(total + 5, mtype, rid)] + list(parts))
+
+
+def json_parts(obj):
+    return [json.dumps(obj, allow_nan=False).encode("utf-8")]
+
+
+def align8(n):
+    return (n + 7) & ~7
+
+
+# --- data payloads: JSON header + 8-byte aligned raw buffers ---------------------------------
+
+
+def split_data_payload(payload):
+    view = memoryview(payload)
+    (hlen,) = U32.unpack_from(view, 0)
+    header = json.loads(bytes(view[4:4 + hlen]).decode("utf-8"))
+    body = view[align8(4 + hlen):]
+    return header, body
+
+
+class PayloadBuilder:
+    def __init__(self):
+        self.buffers = []
+        self.spans = []
+        self.size = 0
+
+    def add(self, data):
+        """Append a buffer (bytes or a C-contiguous array, referenced, not copied); returns its index."""
+        mv = memoryview(data).cast("B") if not isinstance(data, (bytes, bytearray)) else data
+        start = align8(self.size)
+        if start > self.size:
+            self.buffers.append(b"\0" * (start - self.size))
+        self.buffers.append(mv)
+        self.spans.append([start, len(mv)])
+        self.size = start + len(mv)
+        return len(self.spans) - 1
+
+    def parts(self, header):
+        header = dict(header)
+        header["buffers"] = self.spans
+        hb = json.dumps(header, allow_nan=False).encode("utf-8")
+        pad = align8(4 + len(hb)) - (4 + len(hb))
+        return [U32.pack(len(hb)), hb, b"\0" * pad] + self.buffers
+
+
+# --- wire → Python (what MLflow's pyfunc receives after schema enforcement) ------------------
+
+
+def decode_strings(np, offsets, data, as_text):
+    n = len(offsets) - 1
+    raw = bytes(data)
+    out = np.empty(n, dtype=object)
+    if as_text:
+        text = raw.decode("utf-8")
+        if len(text) == len(raw):  # ASCII only: byte offsets are character offsets
+            for i in range(n):
+                out[i] = text[offsets[i]:offsets[i + 1]]
+            return out
+        for i in range(n):
+            out[i] = raw[offsets[i]:offsets[i + 1]].decode("utf-8")
+        return out
+    for i in range(n):
+        out[i] = raw[offsets[i]:offsets[i + 1]]
+    return out
+
+
+def decode_values(np, desc, body, spans, count):
+    """A flat numpy array of `count` elements, with None/NaN/NaT where the validity mask says 0."""
+    dtype = desc["dtype"]
+
+    def buf(key):
+        off, ln = spans[desc[key]]
+        return body[off:off + ln]
+
+    if dtype in FIXED_WIDTH:
+        arr = np.frombuffer(buf("data"), dtype=np.dtype(dtype), count=count).copy()
+    elif dtype == "datetime64[ns]":
+        arr = np.frombuffer(buf("data"), dtype=np.int64, count=count).copy().view("datetime64[ns]")
+    elif dtype in ("str", "bytes"):
+        offsets = np.frombuffer(buf("offsets"), dtype=np.int32, count=count + 1).tolist()
+        arr = decode_strings(np, offsets, buf("data"), dtype == "str")
+    elif dtype == "object":
+        arr = np.empty(count, dtype=object)
+        for i, v in enumerate(desc["values"]):
+            arr[i] = v
+    else:
+        raise ValueError("unsupported dtype on the wire: %r" % (dtype,))
+
+    if desc.get("validity") is not None:
+        missing = np.frombuffer(buf("validity"), dtype=np.uint8, count=count) == 0
+        if missing.any():
+            kind = arr.dtype.kind
+            if kind == "f":
+                arr[missing] = np.nan
+            elif kind in "iu":
+                arr = arr.astype(np.float64)  # what pandas does with a null in an integer column
+                arr[missing] = np.nan
+            elif kind == "M":
+                arr[missing] = np.datetime64("NaT")
+            else:
+                arr = arr.astype(object)
+                arr[missing] = None
+    return arr
+
+
+_COLUMN_INDEX_CACHE = {}
+
+
+def column_index(pd, names):
+    """The columns Index for these names, built once per distinct column list (signatures repeat)."""
+    key = tuple(names)
+    idx = _COLUMN_INDEX_CACHE.get(key)
+    if idx is None:
+        if len(_COLUMN_INDEX_CACHE) >= 64:
+            _COLUMN_INDEX_CACHE.clear()
+        idx = pd.Index(list(names), dtype=object)
+        _COLUMN_INDEX_CACHE[key] = idx
+    return idx
+
+
+def decode_block(np, columns, body, spans, n):
+    """All columns as one (n, k) Fortran-order array when they share a fixed-width dtype, else None.
+
+    pandas keeps same-dtype columns as one 2-D block anyway (a dict of arrays is consolidated with a
+    copy); handing it the block directly is far cheaper and gives the same memory layout.
+    """
+    if not columns:
+        return None
+    dtype = columns[0]["dtype"]
+    if dtype not in FIXED_WIDTH or len({c["name"] for c in columns}) != len(columns):
+        return None
+    for c in columns:
+        if c["dtype"] != dtype:
+            return None
+    np_dtype = np.dtype(dtype)
+    block = np.empty((n, len(columns)), dtype=np_dtype, order="F")
+    for j, c in enumerate(columns):
+        off, ln = spans[c["data"]]
+        block[:, j] = np.frombuffer(body[off:off + ln], dtype=np_dtype, count=n)
+        if c.get("validity") is not None:
+            voff, vln = spans[c["validity"]]
+            missing = np.frombuffer(body[voff:voff + vln], dtype=np.uint8, count=n) == 0
+            if missing.any():
+                if np_dtype.kind != "f":
+                    return None  # a null turns this column into float64: the per-column path handles it
+                block[missing, j] = np.nan
+    return block
+
+
+def decode_input(np, pd, data, body, spans):
+    kind = data["kind"]
+    if kind == "columns":
+        n = data["num_rows"]
+        names = [c["name"] for c in data["columns"]]
+        block = decode_block(np, data["columns"], body, spans, n)
+        if block is not None:
+            return pd.DataFrame(block, index=pd.RangeIndex(n), columns=column_index(pd, names), copy=False)
+        cols = {}
+        for c in data["columns"]:
+            cols[c["name"]] = decode_values(np, c, body, spans, n)
+        return pd.DataFrame(cols, columns=names, index=pd.RangeIndex(n))
+    if kind == "tensors":
+        out = {}
+        for t in data["tensors"]:
+            shape = tuple(t["shape"])
+            count = 1
+            for d in shape:
+                count *= d
+            arr = decode_values(np, t, body, spans, count)
+            if t["dtype"] == "str":
+                arr = arr.astype(str) if count > 0 else np.empty(0, dtype=str)
+            out[t["name"]] = arr.reshape(shape)
+        if len(out) == 1 and None in out:
+            return out[None]
+        return out
+    if kind == "json":
+        return data["value"]
+    raise ValueError("unknown input kind %r" % (kind,))
+
+
+# --- Python → wire (how MLflow's scoring server would serialize the prediction) --------------
+
+
+def jsonable(obj, np, pd):
+    """A JSON-safe copy of obj, converting numpy/pandas values the way MLflow's NumpyEncoder does."""
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, bytes):
+        import base64
+        return base64.b64encode(obj).decode("ascii")
+    if np is not None:
+        if isinstance(obj, np.generic):
+            return jsonable(obj.item(), np, pd)
+        if isinstance(obj, np.ndarray):
+            return jsonable(obj.tolist(), np, pd)
+    if pd is not None:
+        if isinstance(obj, pd.DataFrame):
+            return jsonable(obj.to_dict(orient="records"), np, pd)
+        if isinstance(obj, pd.Series):
+            return jsonable(pd.DataFrame(obj).to_dict(orient="records"), np, pd)
+        if isinstance(obj, pd.Timestamp):
+            return obj.isoformat()
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v, np, pd) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [jsonable(v, np, pd) for v in obj]
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    return str(obj)
+
+
+def encode_strings(np, values, as_text, builder, desc):
+    n = len(values)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    validity = None
+    chunks = []
+    pos = 0
+    for i, v in enumerate(values):
+        if v is None or (isinstance(v, float) and v != v):
+            if validity is None:
+                validity = np.ones(n, dtype=np.uint8)
+            validity[i] = 0
+        else:
+            b = v.encode("utf-8") if as_text else bytes(v)
+            chunks.append(b)
+            pos += len(b)
+        offsets[i + 1] = pos
+    desc["data"] = builder.add(b"".join(chunks))
+    desc["offsets"] = builder.add(offsets.tobytes())
+    if validity is not None:
+        desc["validity"] = builder.add(validity.tobytes())
+
+
+def encode_array(np, pd, arr, builder, desc):
+    """Fill desc (dtype + buffer indices) for a flat numpy array."""
+    kind = arr.dtype.kind
+    if kind in "biuf":
+        a = np.ascontiguousarray(arr)
+        if a.dtype.byteorder == ">":
+            a = a.astype(a.dtype.newbyteorder("<"))
+        if kind == "f" and a.dtype.itemsize > 8:
+            a = a.astype(np.float64)
+        desc["dtype"] = a.dtype.name
+        desc["data"] = builder.add(a.reshape(-1))  # a view of the array's own memory, no copy
+        return
+    if kind == "M":
+        a = arr.astype("datetime64[ns]")
+        ints = a.view(np.int64)
+        desc["dtype"] = "datetime64[ns]"
+        desc["data"] = builder.add(np.ascontiguousarray(ints).tobytes())
+        nat = np.isnat(a)
+        if nat.any():
+            desc["validity"] = builder.add((~nat).astype(np.uint8).tobytes())
+        return
+    if kind == "U":
+        desc["dtype"] = "str"
+        encode_strings(np, arr.tolist(), True, builder, desc)
+        return
+    if kind == "S":
+        desc["dtype"] = "bytes"
+        encode_strings(np, arr.tolist(), False, builder, desc)
+        return
+    values = arr.tolist()
+    present = [v for v in values if v is not None and not (isinstance(v, float) and v != v)]
+    if present and all(isinstance(v, str) for v in present):
+        desc["dtype"] = "str"
+        encode_strings(np, values, True, builder, desc)
+        return
+    if present and all(isinstance(v, bytes) for v in present):
+        desc["dtype"] = "bytes"
+        encode_strings(np, values, False, builder, desc)
+        return
+    desc["dtype"] = "object"
+    desc["values"] = [jsonable(v, np, pd) for v in values]
+
+
+def encode_series(np, pd, name, series, builder):
+    desc = {"name": name}
+    values = series
+    if pd.api.types.is_extension_array_dtype(series.dtype):
+        values = series.astype(object).where(series.notna(), None)
+    encode_array(np, pd, values.to_numpy(), builder, desc)
+    return desc
+
+
+def encode_tensor(np, pd, name, arr, builder):
+    desc = {"name": name, "shape": list(arr.shape)}
+    encode_array(np, pd, arr.reshape(-1), builder, desc)
+    return desc
+
+
+def encode_output(obj):
+    """(header data dict, builder) for a prediction."""
+    np, pd = import_numpy_pandas()
+    builder = PayloadBuilder()
+    if isinstance(obj, pd.DataFrame):
+        cols = [encode_series(np, pd, str(name), obj.iloc[:, j], builder) for j, name in enumerate(obj.columns)]
+        return {"kind": "columns", "num_rows": len(obj), "columns": cols}, builder
+    if isinstance(obj, pd.Series):
+        name = str(obj.name) if obj.name is not None else "0"
+        return {"kind": "columns", "num_rows": len(obj), "columns": [encode_series(np, pd, name, obj, builder)]}, builder
+    if isinstance(obj, np.ndarray) and obj.dtype.kind in "biufMUS":
+        return {"kind": "tensors", "tensors": [encode_tensor(np, pd, None, obj, builder)]}, builder
+    if isinstance(obj, dict) and obj and all(isinstance(v, np.ndarray) and v.dtype.kind in "biufMUS" for v in obj.values()):
+        tensors = [encode_tensor(np, pd, str(k), v, builder) for k, v in obj.items()]
+        return {"kind": "tensors", "tensors": tensors}, builder
+    return {"kind": "json", "value": jsonable(obj, np, pd)}, PayloadBuilder()
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+_NP_PD = None
+
+
+def import_numpy_pandas():
+    global _NP_PD
+    if _NP_PD is None:
+        import numpy
+        import pandas
+        _NP_PD = (numpy, pandas)
+    return _NP_PD
+
+
+def mlflow_available():
+    try:
+        import mlflow.pyfunc  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def add_code_path(model_dir, conf):
+    code = conf.get("code")
+    if code:
+        path = os.path.join(model_dir, code)
+        if path not in sys.path:
+            sys.path.insert(0, path)
+
+
+class MlflowModel:
+    loader = "mlflow.pyfunc.load_model"
+
+    def __init__(self, model_dir):
+        import mlflow.pyfunc
+        self.model = mlflow.pyfunc.load_model(model_dir)
+
+    def predict(self, data, params):
+        if params:
+            return self.model.predict(data, params=params)
+        return self.model.predict(data)
+
+
+class SklearnModel:
+    """What mlflow.sklearn's pyfunc wrapper does: unpickle the estimator, call its predict_fn."""
+
+    loader = "mlflow.sklearn (built-in)"
+
+    def __init__(self, model_dir, pyfunc_conf, sklearn_conf):
+        rel = pyfunc_conf.get("model_path") or sklearn_conf.get("pickled_model")
+        if not rel:
+            raise WorkerUserError("the python_function flavor names no model_path (and the sklearn flavor no pickled_model)")
+        path = os.path.join(model_dir, rel)
+        fmt = sklearn_conf.get("serialization_format", "cloudpickle")
+        if fmt == "skops":
+            raise WorkerUserError(
+                "this model was saved with serialization_format skops, which needs MLflow and skops in the Python "
+                "environment: pip install mlflow skops, or use --env-manager virtualenv")
+        if fmt not in ("pickle", "cloudpickle"):
+            raise WorkerUserError("unknown sklearn serialization_format %r (expected pickle or cloudpickle)" % (fmt,))
+        try:
+            import cloudpickle as unpickler
+        except ImportError:
+            import pickle as unpickler
+        self.unpickler = unpickler.__name__
+        with open(path, "rb") as f:
+            self.model = unpickler.load(f)
+        self.predict_fn = pyfunc_conf.get("predict_fn") or "predict"
+        fn = getattr(self.model, self.predict_fn, None)
+        if not callable(fn):
+            raise WorkerUserError(
+                "the model (a %s) has no method %r, which the MLmodel names as predict_fn"
+                % (type(self.model).__name__, self.predict_fn))
+        self.fn = fn
+
+    def predict(self, data, params):
+        return self.fn(data)
+
+
+def load_model(req):
+    model_dir = req["model_dir"]
+    conf = req.get("python_function") or {}
+    add_code_path(model_dir, conf)
+    use_mlflow = req.get("use_mlflow", "auto")
+    if use_mlflow != "never" and mlflow_available():
+        return MlflowModel(model_dir)
+    if use_mlflow == "always":
+        raise MlflowRequired("mlflow is not importable in this Python environment (%s)" % (sys.executable,))
+    loader = conf.get("loader_module")
+    if loader == "mlflow.sklearn":
+        return SklearnModel(model_dir, conf, req.get("sklearn") or {})
+    version = req.get("mlflow_version")
+    pin = ("mlflow==%s" % version) if version else "mlflow"
+    raise MlflowRequired(
+        "this model needs MLflow in the Python environment: its loader_module is %s, which only MLflow can load "
+        "(%s has no mlflow). Install %s (pip install %s) or use --env-manager virtualenv"
+        % (loader, sys.executable, pin, pin))
+
+
+def versions(model):
+    info = {
+        "protocol": PROTOCOL_VERSION,
+        "pid": os.getpid(),
+        "python": sys.version.split()[0],
+        "executable": sys.executable,
+        "loader": model.loader,
+    }
+    for mod in ("numpy", "pandas", "sklearn", "mlflow", "cloudpickle"):
+        m = sys.modules.get(mod)
+        if m is not None:
+            info[mod] = getattr(m, "__version__", None)
+    if isinstance(model, SklearnModel):
+        info["predict_fn"] = model.predict_fn
+        info["unpickler"] = model.unpickler
+    return info
+
+
+def describe_exception(e, with_traceback=True):
+    frames = []
+    if with_traceback:
+        for fs in traceback.extract_tb(e.__traceback__)[-MAX_TRACEBACK_FRAMES:]:
+            frames.append({"file": fs.filename, "line": fs.lineno, "name": fs.name, "code": fs.line or ""})
+    return {
+        "type": type(e).__name__,
+        "module": type(e).__module__,
+        "message": str(e),
+        "traceback": frames,
+        "user_error": isinstance(e, WorkerUserError),
+    }
+
+
+# --- main loop -------------------------------------------------------------------------------
+
+
+def main():
+    if sys.byteorder != "little":
+        sys.stderr.write("mlmodel_worker: big-endian machines are not supported\n")
+        return 2
+    # The protocol owns the original stdout; anything the model prints goes to stderr (logs).
+    out = os.dup(1)
+    enlarge_pipe(0)
+    enlarge_pipe(out)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    inp = sys.stdin.buffer
+    model = None
+
+    while True:
+        frame = read_frame(inp)
+        if frame is None:
+            return 0  # stdin closed: the parent is gone
+        mtype, rid, payload = frame
+        if mtype == SHUTDOWN:
+            return 0
+        if mtype == PING:
+            write_frame(out, PONG, rid, [])
+            continue
+        if mtype == LOAD:
+            try:
+                req = json.loads(payload.decode("utf-8"))
+                model = load_model(req)
+                import_numpy_pandas()
+                write_frame(out, LOAD_OK, rid, json_parts(versions(model)))
+            except BaseException as e:  # noqa: B902 - report everything, SystemExit from user code included
+                if isinstance(e, KeyboardInterrupt):
+                    raise
+                write_frame(out, LOAD_ERR, rid, json_parts(describe_exception(e, not isinstance(e, WorkerUserError))))
+            continue
+        if mtype == PREDICT:
+            try:
+                if model is None:
+                    raise RuntimeError("PREDICT before a successful LOAD")
+                np, pd = import_numpy_pandas()
+                header, body = split_data_payload(payload)
+                data = decode_input(np, pd, header["data"], body, header["buffers"])
+                result = model.predict(data, header.get("params"))
+                out_header, builder = encode_output(result)
+                write_frame(out, RESULT, rid, builder.parts({"data": out_header}))
+            except BaseException as e:  # noqa: B902
+                if isinstance(e, KeyboardInterrupt):
+                    raise
+                write_frame(out, ERROR, rid, json_parts(describe_exception(e)))
+            continue
+        write_frame(out, ERROR, rid, json_parts({
+            "type": "ProtocolError", "module": "mlmodel_worker", "message": "unknown message type %d" % mtype,
+            "traceback": [], "user_error": False,
+        }))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+/**
+ * The `python_function` flavor: serves any MLflow Python model by running it in Python worker
+ * processes (see python/PROTOCOL.md). The JS side enforces the signature first, as for every
+ * flavor; the worker rebuilds what pyfunc's predict receives and returns the prediction batch-native.
+ */
+import { join } from 'node:path';
+import {
+  MLMODEL_FILE_NAME,
+  ModelFormatError,
+  type ModelDir,
+  type ModelInput,
+  type ModelSignature,
+  type Prediction,
+} from '@mlmodel/format';
+import type { Flavor, FlavorLogger, LoadedModel, LoadOptions } from '../flavor.js';
+import { hasFlavor } from '../registry.js';
+import { encodePredictPayload } from './codec.js';
+import { PythonLoadError } from './errors.js';
+import { PythonPool } from './pool.js';
+import type { LoadRequest } from './worker.js';
+import { resolvePython, type EnvManager } from './env-manager.js';
+
+export const PYTHON_FUNCTION_FLAVOR = 'python_function';
+
+export const DEFAULT_PYTHON = '/usr/bin/python3';
+export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_LOAD_TIMEOUT_MS = 600_000;
+
+/** `LoadOptions.options` understood by this flavor. */
+export interface PythonFunctionOptions {
+  /** Interpreter path (default `$MLMODEL_PYTHON`, else /usr/bin/python3). */
+  readonly python?: string;
+  /** Worker processes (default 1). */
+  readonly workers?: number;
+  /** Per-request timeout in ms (default 60 000); the worker is killed and replaced when it passes. */
+  readonly timeoutMs?: number;
+  /** Model load timeout in ms (default 600 000). */
+  readonly loadTimeoutMs?: number;
+  /** `auto` (default): mlflow.pyfunc when importable; `never`: built-in loaders only; `always`: require mlflow. */
+  readonly useMlflow?: 'auto' | 'never' | 'always';
+  /**
+   * Where the interpreter comes from (see ENVIRONMENTS.md): `local` (the given interpreter),
+   * `virtualenv` or `conda` (created from the model's env files, cached, before any request).
+   * Unset: the interpreter as given, without checks.
+   */
+  readonly envManager?: EnvManager;
+}
+
+const noLogger: FlavorLogger = { info: () => undefined, warn: () => undefined };
+
+function positiveInt(v: unknown, name: string, dflt: number): number {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new PythonLoadError(`options.${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+export function readPythonOptions(o: Readonly<Record<string, unknown>> | undefined): Required<Omit<PythonFunctionOptions, 'envManager'>> {
+  const opts = o ?? {};
+  const python = opts.python ?? process.env.MLMODEL_PYTHON ?? DEFAULT_PYTHON;
+  if (typeof python !== 'string' || python === '') throw new PythonLoadError(`options.python must be an interpreter path, got ${JSON.stringify(python)}`);
+  const useMlflow = opts.useMlflow ?? 'auto';
+  if (useMlflow !== 'auto' && useMlflow !== 'never' && useMlflow !== 'always') {
+    throw new PythonLoadError(`options.useMlflow must be 'auto', 'never' or 'always', got ${JSON.stringify(useMlflow)}`);
+  }
+  return {
+    python,
+    workers: positiveInt(opts.workers, 'workers', 1),
+    timeoutMs: positiveInt(opts.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS),
+    loadTimeoutMs: positiveInt(opts.loadTimeoutMs, 'loadTimeoutMs', DEFAULT_LOAD_TIMEOUT_MS),
+    useMlflow,
+  };
+}
+
+/** A model served by Python workers. */
+export class PythonFunctionModel implements LoadedModel {
+  readonly flavor = PYTHON_FUNCTION_FLAVOR;
+  readonly signature: ModelSignature | null;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly acceptsJson: boolean;
+  readonly #pool: PythonPool;
+  #closed: Promise<void> | null = null;
+
+  constructor(pool: PythonPool, signature: ModelSignature | null, details: Record<string, unknown>, acceptsJson: boolean) {
+    this.#pool = pool;
+    this.signature = signature;
+    this.details = details;
+    this.acceptsJson = acceptsJson;
+  }
+
+  /** Process ids of the live workers (for diagnostics and tests). */
+  get pids(): number[] {
+    return this.#pool.pids();
+  }
+
+  predict(input: ModelInput, params?: Readonly<Record<string, unknown>>): Promise<Prediction> {
+    return this.#pool.predict(encodePredictPayload(input, params));
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#pool.close();
+    return this.#closed;
+  }
+}
+
+function stringOrNull(v: unknown): string | null {
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+async function load(model: ModelDir, options: LoadOptions = {}): Promise<PythonFunctionModel> {
+  const logger = options.logger ?? noLogger;
+  const conf = model.mlmodel.flavors[PYTHON_FUNCTION_FLAVOR];
+  if (conf === undefined) {
+    throw new ModelFormatError(`the model has no '${PYTHON_FUNCTION_FLAVOR}' flavor`, { file: join(model.dir, MLMODEL_FILE_NAME), keyPath: 'flavors' });
+  }
+  let opts = readPythonOptions(options.options);
+  const envManager = options.options?.envManager;
+  if (envManager !== undefined) {
+    if (envManager !== 'local' && envManager !== 'virtualenv' && envManager !== 'conda') {
+      throw new PythonLoadError(`options.envManager must be local, virtualenv or conda, got ${JSON.stringify(envManager)}`);
+    }
+    const given = options.options?.python;
+    const env = await resolvePython(model, { envManager, logger, ...(typeof given === 'string' ? { python: given } : {}) });
+    opts = { ...opts, python: env.python };
+  }
+  const sklearn = model.mlmodel.flavors.sklearn;
+  const req: LoadRequest = {
+    model_dir: model.dir,
+    python_function: { ...conf },
+    sklearn: sklearn ? { ...sklearn } : null,
+    mlflow_version: stringOrNull(model.mlmodel.mlflow_version),
+    use_mlflow: opts.useMlflow,
+  };
+  const pool = new PythonPool(req, { ...opts, logger });
+  const info = await pool.start();
+  const details: Record<string, unknown> = {
+    backend: 'python',
+    python: opts.python,
+    pythonVersion: info.python,
+    loader: info.loader,
+    loaderModule: stringOrNull(conf.loader_module),
+    workers: opts.workers,
+    timeoutMs: opts.timeoutMs,
+    ...Object.fromEntries(['numpy', 'pandas', 'sklearn', 'mlflow', 'cloudpickle', 'predict_fn', 'unpickler'].filter((k) => info[k] != null).map((k) => [k, info[k]])),
+  };
+  logger.info(`python_function: loaded ${model.dir} with ${info.loader} in ${opts.workers} worker(s) (Python ${info.python})`);
+  const signature = model.mlmodel.signature ?? null;
+  return new PythonFunctionModel(pool, signature, details, model.mlmodel.is_signature_from_type_hint === true);
+}
+
+export const pythonFunctionFlavor: Flavor = {
+  name: PYTHON_FUNCTION_FLAVOR,
+  canLoad: (model) => hasFlavor(model, PYTHON_FUNCTION_FLAVOR),
+  load,
+};

@@ -1,0 +1,234 @@
+/**
+ * One Python worker process: spawn `python -u mlmodel_worker.py`, exchange frames over its
+ * stdin/stdout, forward its stderr lines to the logger, and report how it ended.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { FlavorLogger } from '../flavor.js';
+import { PythonLoadError, PythonTimeoutError, PythonWorkerError, summarizePythonException, type PythonException } from './errors.js';
+import { FrameDecoder, MessageType, encodeFrame, jsonPayload, parseJsonPayload, type Frame } from './protocol.js';
+
+/** The worker script shipped with this package. */
+export const WORKER_SCRIPT = fileURLToPath(new URL('../../python/mlmodel_worker.py', import.meta.url));
+
+/** What LOAD sends: the model directory and the MLmodel facts the worker needs (it reads no YAML). */
+export interface LoadRequest {
+  readonly model_dir: string;
+  readonly python_function: Record<string, unknown>;
+  readonly sklearn: Record<string, unknown> | null;
+  readonly mlflow_version: string | null;
+  /** `auto`: use mlflow when importable; `never`: always the built-in loaders; `always`: fail without mlflow. */
+  readonly use_mlflow: 'auto' | 'never' | 'always';
+}
+
+/** What LOAD_OK reports. */
+export interface LoadInfo {
+  readonly protocol: number;
+  readonly pid: number;
+  readonly python: string;
+  readonly executable: string;
+  readonly loader: string;
+  readonly [key: string]: unknown;
+}
+
+export interface WorkerExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+interface Pending {
+  resolve(f: Frame): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout | undefined;
+  what: string;
+}
+
+/** Lines of stderr kept to explain a worker that dies. */
+const STDERR_TAIL_LINES = 20;
+
+function describeExit(e: WorkerExit): string {
+  if (e.signal) return `killed by ${e.signal}`;
+  return `exit code ${e.code ?? '?'}`;
+}
+
+export class PythonWorker {
+  readonly id: number;
+  readonly python: string;
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #pending = new Map<number, Pending>();
+  readonly #decoder = new FrameDecoder();
+  readonly #stderrTail: string[] = [];
+  readonly #exited: Promise<WorkerExit>;
+  #exit: WorkerExit | null = null;
+  #spawnError: Error | null = null;
+  #nextId = 1;
+  #stderrPartial = '';
+
+  constructor(opts: { id: number; python: string; script?: string; logger: FlavorLogger; env?: NodeJS.ProcessEnv }) {
+    this.id = opts.id;
+    this.python = opts.python;
+    const logger = opts.logger;
+    this.#child = spawn(opts.python, ['-u', opts.script ?? WORKER_SCRIPT], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...(opts.env ?? process.env), PYTHONUNBUFFERED: '1' },
+    });
+    const child = this.#child;
+    this.#exited = new Promise<WorkerExit>((resolve) => {
+      child.once('close', (code, signal) => {
+        const exit = { code, signal };
+        this.#exit = exit;
+        this.#flushStderr(logger);
+        this.#failAll(this.#deathError());
+        resolve(exit);
+      });
+    });
+    child.once('error', (e) => {
+      // spawn failure (ENOENT, EACCES): 'close' still follows
+      this.#spawnError = e;
+    });
+    child.stdin.on('error', () => {
+      // EPIPE when the worker is gone: the 'close' handler reports it
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      let frames: Frame[];
+      try {
+        frames = this.#decoder.push(chunk);
+      } catch (e) {
+        this.#failAll(new PythonWorkerError(`the Python worker ${this.#label()} broke the protocol: ${(e as Error).message}; it is being replaced`, e));
+        this.kill();
+        return;
+      }
+      for (const f of frames) this.#dispatch(f);
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      const lines = (this.#stderrPartial + text).split('\n');
+      this.#stderrPartial = lines.pop() ?? '';
+      for (const line of lines) this.#logLine(logger, line);
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  get alive(): boolean {
+    return this.#exit === null && this.#spawnError === null;
+  }
+
+  /** Resolves when the process has exited and been reaped. */
+  get exited(): Promise<WorkerExit> {
+    return this.#exited;
+  }
+
+  /** Send one request and wait for its answer (or the worker's death, or the timeout). */
+  request(type: (typeof MessageType)[keyof typeof MessageType], parts: readonly Uint8Array[], what: string, timeoutMs?: number): Promise<Frame> {
+    if (!this.alive) return Promise.reject(this.#deathError());
+    const id = this.#nextId++;
+    return new Promise<Frame>((resolve, reject) => {
+      const pending: Pending = { resolve, reject, timer: undefined, what };
+      if (timeoutMs !== undefined && timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+        pending.timer = setTimeout(() => {
+          this.#pending.delete(id);
+          reject(
+            new PythonTimeoutError(
+              `${what} took longer than the ${timeoutMs} ms timeout; the Python worker ${this.#label()} was killed and is being restarted`,
+            ),
+          );
+          this.kill();
+        }, timeoutMs);
+      }
+      this.#pending.set(id, pending);
+      const chunks = encodeFrame(type, id, parts);
+      const stdin = this.#child.stdin;
+      stdin.cork();
+      for (const c of chunks) stdin.write(c);
+      stdin.uncork();
+    });
+  }
+
+  /** LOAD the model; rejects with a PythonLoadError carrying the Python exception. */
+  async load(req: LoadRequest, timeoutMs: number): Promise<LoadInfo> {
+    let frame: Frame;
+    try {
+      frame = await this.request(MessageType.LOAD, [jsonPayload(req)], 'loading the model', timeoutMs);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new PythonLoadError(`cannot load ${req.model_dir} in Python: ${msg}`, undefined, e);
+    }
+    if (frame.type === MessageType.LOAD_OK) return parseJsonPayload(frame.payload) as LoadInfo;
+    if (frame.type === MessageType.LOAD_ERR) {
+      const exc = parseJsonPayload(frame.payload) as PythonException;
+      const detail = exc.user_error ? exc.message : summarizePythonException(exc);
+      throw new PythonLoadError(`cannot load ${req.model_dir} with ${this.python}: ${detail}`, exc);
+    }
+    throw new PythonWorkerError(`the Python worker answered LOAD with message type ${frame.type}`);
+  }
+
+  /** Ask the worker to exit; SIGKILL it if it has not after `graceMs`. Resolves once it is reaped. */
+  async shutdown(graceMs = 2000): Promise<WorkerExit> {
+    if (this.alive) {
+      const stdin = this.#child.stdin;
+      for (const c of encodeFrame(MessageType.SHUTDOWN, 0)) stdin.write(c);
+      stdin.end();
+      const timer = setTimeout(() => this.kill(), graceMs);
+      try {
+        return await this.#exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    if (this.#exit === null) this.kill();
+    return this.#exited;
+  }
+
+  /** SIGKILL the process (no-op once it has exited). */
+  kill(): void {
+    if (this.#exit === null && this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+  }
+
+  #label(): string {
+    return `#${this.id} (pid ${this.#child.pid ?? '?'})`;
+  }
+
+  #dispatch(f: Frame): void {
+    const p = this.#pending.get(f.id);
+    if (!p) return; // a late answer to a request that timed out
+    this.#pending.delete(f.id);
+    if (p.timer) clearTimeout(p.timer);
+    p.resolve(f);
+  }
+
+  #failAll(e: Error): void {
+    for (const [id, p] of this.#pending) {
+      this.#pending.delete(id);
+      if (p.timer) clearTimeout(p.timer);
+      p.reject(e);
+    }
+  }
+
+  #deathError(): Error {
+    if (this.#spawnError) {
+      const code = (this.#spawnError as NodeJS.ErrnoException).code;
+      return new PythonWorkerError(
+        `cannot start the Python interpreter ${JSON.stringify(this.python)} (${code ?? this.#spawnError.message}); set options.python or MLMODEL_PYTHON to a Python with numpy and pandas`,
+        this.#spawnError,
+      );
+    }
+    const how = this.#exit ? describeExit(this.#exit) : 'it stopped answering';
+    const tail = this.#stderrTail.length > 0 ? `; its last log lines:\n${this.#stderrTail.slice(-5).join('\n')}` : '';
+    return new PythonWorkerError(`the Python worker ${this.#label()} died (${how}); it is being restarted and the model re-loaded${tail}`);
+  }
+
+  #logLine(logger: FlavorLogger, line: string): void {
+    if (line === '') return;
+    this.#stderrTail.push(line);
+    if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.shift();
+    logger.info(`[python worker ${this.id}] ${line}`);
+  }
+
+  #flushStderr(logger: FlavorLogger): void {
+    if (this.#stderrPartial) this.#logLine(logger, this.#stderrPartial);
+    this.#stderrPartial = '';
+  }
+}

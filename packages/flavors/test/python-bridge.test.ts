@@ -1,0 +1,130 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  Utf8Array,
+  column,
+  columnBatch,
+  columnValue,
+  encodePredictions,
+  parseDatetimeNs,
+  tensor,
+  tensorBatch,
+  type ColumnBatch,
+  type TensorBatch,
+} from '@mlmodel/format';
+import { pythonFunctionFlavor, type PythonFunctionModel } from '../src/python/index.js';
+import { PYTHON, toyModel } from './python-support.js';
+
+let root: string;
+const logs: string[] = [];
+const logger = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m) };
+const models: PythonFunctionModel[] = [];
+
+async function load(name: string, predictFn: string): Promise<PythonFunctionModel> {
+  const m = (await pythonFunctionFlavor.load(await toyModel(root, name, predictFn), { options: { python: PYTHON }, logger })) as PythonFunctionModel;
+  models.push(m);
+  return m;
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'mlmodel-pybridge-'));
+});
+afterAll(async () => {
+  await Promise.all(models.map((m) => m.close()));
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('python_function bridge: data round trips through pandas and numpy', () => {
+  let echo: PythonFunctionModel;
+  beforeAll(async () => {
+    echo = await load('echo', 'echo');
+  });
+
+  it('rebuilds a DataFrame from typed columns and returns it column for column', async () => {
+    const ns = parseDatetimeNs('2024-02-29T12:34:56.123456789');
+    const input = columnBatch([
+      column('name', 'str', Utf8Array.fromStrings(['ada', null, 'été ☃']), Uint8Array.of(1, 0, 1)),
+      column('count', 'int64', BigInt64Array.of(1n, -(2n ** 62n), 3n)),
+      column('score', 'float64', Float64Array.of(0.1, NaN, 1e300)),
+      column('small', 'int32', Int32Array.of(7, 8, 9)),
+      column('flag', 'bool', Uint8Array.of(1, 0, 1)),
+      column('when', 'datetime64[ns]', BigInt64Array.of(ns, 0n, -1n)),
+    ]);
+    const out = (await echo.predict(input)) as ColumnBatch;
+    expect(out.kind).toBe('columns');
+    expect(out.numRows).toBe(3);
+    expect(out.columns.map((c) => [c.name, c.dtype])).toEqual([
+      ['name', 'str'],
+      ['count', 'int64'],
+      ['score', 'float64'],
+      ['small', 'int32'],
+      ['flag', 'bool'],
+      ['when', 'datetime64[ns]'],
+    ]);
+    const rows = (i: number) => out.columns.map((c) => columnValue(c, i));
+    expect(rows(0)).toEqual(['ada', 1n, 0.1, 7, true, ns]);
+    expect(rows(1)).toEqual([null, -(2n ** 62n), NaN, 8, false, 0n]);
+    expect(rows(2)).toEqual(['été ☃', 3n, 1e300, 9, true, -1n]);
+  });
+
+  it('passes an unnamed tensor as an ndarray and named tensors as a dict, shapes kept', async () => {
+    const single = tensorBatch([tensor(null, 'float32', [2, 3], Float32Array.of(1, 2, 3, 4, 5, 6.5))]);
+    const out1 = (await echo.predict(single)) as TensorBatch;
+    expect(out1.tensors).toHaveLength(1);
+    expect(out1.tensors[0]).toMatchObject({ name: null, dtype: 'float32', shape: [2, 3] });
+    expect(Array.from(out1.tensors[0]!.values as Float32Array)).toEqual([1, 2, 3, 4, 5, 6.5]);
+
+    const named = tensorBatch([
+      tensor('ids', 'uint64', [2], BigUint64Array.of(1n, 2n ** 64n - 1n)),
+      tensor('words', 'str', [2, 1], Utf8Array.fromStrings(['a', 'ü'])),
+    ]);
+    const out2 = (await echo.predict(named)) as TensorBatch;
+    expect(out2.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([
+      ['ids', 'uint64', [2]],
+      ['words', 'str', [2, 1]],
+    ]);
+    expect(Array.from(out2.tensors[0]!.values as BigUint64Array)).toEqual([1n, 2n ** 64n - 1n]);
+    expect((out2.tensors[1]!.values as Utf8Array).toArray()).toEqual(['a', 'ü']);
+  });
+
+  it('moves 100,000 rows as raw buffers, bit for bit', async () => {
+    const n = 100_000;
+    const x = new Float64Array(n);
+    for (let i = 0; i < n; i++) x[i] = Math.sin(i) * 1e-3 + i / 7;
+    const out = (await echo.predict(columnBatch([column('x', 'float64', x)]))) as ColumnBatch;
+    expect(out.columns[0]!.values).toEqual(x);
+  });
+});
+
+describe('python_function bridge: outputs the way the scoring server serializes them', () => {
+  it('a Series becomes one column named after it', async () => {
+    const m = await load('series', 'series');
+    const out = await m.predict(tensorBatch([tensor(null, 'float64', [1], Float64Array.of(0))]));
+    expect(encodePredictions(out)).toBe('{"predictions": [{"score": 1.5}, {"score": 2.5}]}');
+  });
+
+  it('a list of mixed values becomes JSON', async () => {
+    const m = await load('listy', 'listy');
+    const out = await m.predict(tensorBatch([tensor(null, 'float64', [1], Float64Array.of(0))]));
+    expect(out).toEqual({ kind: 'json', value: [{ a: 1, b: 'x' }, 3, 0.1] });
+  });
+
+  it('a dict of ndarrays becomes named tensors', async () => {
+    const m = await load('named', 'named');
+    const out = await m.predict(tensorBatch([tensor(null, 'float64', [1], Float64Array.of(0))]));
+    expect(encodePredictions(out)).toBe('{"predictions": {"labels": [1, 2], "names": ["a", "\\u00e9t\\u00e9"]}}');
+  });
+
+  it("keeps the protocol clean when predict prints, and forwards the worker's stderr to the logger", async () => {
+    const m = await load('chatty', 'chatty');
+    const out = (await m.predict(tensorBatch([tensor(null, 'float64', [1], Float64Array.of(0))]))) as TensorBatch;
+    expect(out.tensors[0]!.dtype).toBe('int32');
+    expect(Array.from(out.tensors[0]!.values as Int32Array)).toEqual([0, 1, 2]);
+    // stderr arrives asynchronously from the result
+    for (let i = 0; i < 50 && !logs.some((l) => l.includes('written to stderr by predict')); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(logs.some((l) => /^\[python worker \d+\] printed to stdout by predict$/.test(l))).toBe(true);
+    expect(logs.some((l) => /^\[python worker \d+\] written to stderr by predict$/.test(l))).toBe(true);
+  });
+});

@@ -1,0 +1,76 @@
+import { describe, it, expect } from 'vitest';
+import { Utf8Array, column, columnBatch, tensor, tensorBatch, type ColumnBatch } from '@mlmodel/format';
+import { FrameDecoder, MessageType, encodeFrame, type Frame } from '../src/python/protocol.js';
+import { decodeResultPayload, encodePredictPayload, splitDataPayload } from '../src/python/codec.js';
+import { PythonProtocolError } from '../src/python/errors.js';
+
+function concat(parts: Uint8Array[]): Buffer {
+  return Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
+}
+
+describe('python_function protocol framing', () => {
+  it('reassembles frames split at every byte and glued together', () => {
+    const a = concat(encodeFrame(MessageType.PING, 7));
+    const b = concat(encodeFrame(MessageType.RESULT, 0xfffffffe, [Uint8Array.of(1, 2, 3), Uint8Array.of(4)]));
+    const stream = Buffer.concat([a, b, a]);
+    const dec = new FrameDecoder();
+    const frames: Frame[] = [];
+    for (let i = 0; i < stream.length; i++) frames.push(...dec.push(stream.subarray(i, i + 1)));
+    expect(frames.map((f) => [f.type, f.id, Array.from(f.payload)])).toEqual([
+      [MessageType.PING, 7, []],
+      [MessageType.RESULT, 0xfffffffe, [1, 2, 3, 4]],
+      [MessageType.PING, 7, []],
+    ]);
+    expect(dec.pending).toBe(0);
+    expect(new FrameDecoder().push(stream)).toHaveLength(3);
+  });
+
+  it('refuses a frame length that cannot be', () => {
+    const bad = Buffer.from([2, 0, 0, 0, 1, 0, 0, 0, 0]);
+    expect(() => new FrameDecoder().push(bad)).toThrow(/invalid frame length 2/);
+  });
+});
+
+describe('python_function data payloads', () => {
+  it('lays buffers out 8-byte aligned and describes them in the JSON header', () => {
+    const parts = encodePredictPayload(
+      columnBatch([column('s', 'str', Utf8Array.fromStrings(['ab', 'c'])), column('x', 'float64', Float64Array.of(1.5, 2.5), Uint8Array.of(1, 0))]),
+      { k: 1n },
+    );
+    const payload = new Uint8Array(concat(parts));
+    const { header, buffer } = splitDataPayload(payload);
+    expect(header.params).toEqual({ k: 1 });
+    expect(header.data).toEqual({
+      kind: 'columns',
+      num_rows: 2,
+      columns: [
+        { name: 's', dtype: 'str', data: 0, offsets: 1 },
+        { name: 'x', dtype: 'float64', data: 2, validity: 3 },
+      ],
+    });
+    for (const [off] of header.buffers) expect(off % 8).toBe(0);
+    expect(new TextDecoder().decode(buffer(0))).toBe('abc');
+    expect(Array.from(new Int32Array(buffer(1).slice().buffer))).toEqual([0, 2, 3]);
+    expect(Array.from(new Float64Array(buffer(2).slice().buffer))).toEqual([1.5, 2.5]);
+    expect(Array.from(buffer(3))).toEqual([1, 0]);
+    // the same layout decodes back (RESULT payloads use it too)
+    const back = decodeResultPayload(payload) as ColumnBatch;
+    expect(back.columns.map((c) => c.dtype)).toEqual(['str', 'float64']);
+    expect((back.columns[0]!.values as Utf8Array).toArray()).toEqual(['ab', 'c']);
+    expect(Array.from(back.columns[1]!.validity!)).toEqual([1, 0]);
+  });
+
+  it('rejects a payload whose tensor does not match its shape', () => {
+    const parts = encodePredictPayload(tensorBatch([tensor(null, 'int32', [2], Int32Array.of(1, 2))]), null);
+    const payload = new Uint8Array(concat(parts));
+    const { header } = splitDataPayload(payload);
+    const json = JSON.stringify({ ...header, data: { kind: 'tensors', tensors: [{ name: null, dtype: 'int32', shape: [3], data: 0 }] } });
+    const bytes = Buffer.from(json);
+    const lead = Buffer.alloc((4 + bytes.length + 7) & ~7);
+    lead.writeUInt32LE(bytes.length, 0);
+    bytes.copy(lead, 4);
+    const forged = new Uint8Array(Buffer.concat([lead, Buffer.from(Int32Array.of(1, 2).buffer)]));
+    expect(() => decodeResultPayload(forged)).toThrow(PythonProtocolError);
+    expect(() => decodeResultPayload(forged)).toThrow(/int32 array \(unnamed\) has 2 values, expected 3/);
+  });
+});
