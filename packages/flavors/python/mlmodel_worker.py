@@ -90,9 +90,22 @@ def write_all(fd, parts):
 
 
 def enlarge_pipe(fd):
-    """Grow a pipe's kernel buffer (Linux F_SETPIPE_SZ) so a large frame crosses in one write, not
+    """Grow a pipe's or socket's kernel buffer (Linux F_SETPIPE_SZ, SO_SNDBUF/SO_RCVBUF) so a large frame crosses in one write, not
     in 64 KiB steps that each wait for the other process to wake up. Best effort: not a pipe, not
     Linux, or over the system limit leaves it as it is."""
+    import stat
+    try:
+        if stat.S_ISSOCK(os.fstat(fd).st_mode):  # libuv (Node) gives children socketpairs, not pipes
+            import socket
+            sock = socket.socket(fileno=os.dup(fd))
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PIPE_BYTES)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, PIPE_BYTES)
+            finally:
+                sock.close()
+            return
+    except (ImportError, OSError):
+        return
     try:
         import fcntl
         with open("/proc/sys/fs/pipe-max-size") as f:
