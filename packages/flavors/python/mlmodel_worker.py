@@ -31,6 +31,9 @@ U32 = struct.Struct("<I")
 PROTOCOL_VERSION = 1
 MAX_TRACEBACK_FRAMES = 8
 PIPE_BYTES = 4 << 20
+SHARED_FLAG = 0x80  # type bit: the payload is in the sender's shared file; the frame holds its u32 length
+SHARED_MIN_BYTES = 64 * 1024
+SHARED_LENGTH = struct.Struct("<I")
 IOV_MAX = min(os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024, 1024)
 
 FIXED_WIDTH = {
@@ -63,7 +66,54 @@ def read_exact(stream, n):
     return buf
 
 
-def read_frame(stream):
+class SharedFiles:
+    """The request and result files Node opened and passed as extra fds (MLMODEL_SHARED_FDS="3,4").
+    Large payloads are read from / written to offset 0 of them instead of crossing the socket."""
+
+    def __init__(self, request_fd, result_fd):
+        self.request_fd = request_fd
+        self.result_fd = result_fd
+
+    @staticmethod
+    def from_env():
+        spec = os.environ.pop("MLMODEL_SHARED_FDS", "")
+        try:
+            req, res = (int(x) for x in spec.split(","))
+            os.fstat(req)
+            os.fstat(res)
+        except (ValueError, OSError):
+            return None
+        return SharedFiles(req, res)
+
+    def read_request(self, n):
+        buf = bytearray(n)
+        view = memoryview(buf)
+        got = 0
+        while got < n:
+            k = os.preadv(self.request_fd, [view[got:]], got)
+            if k <= 0:
+                raise ValueError("the shared request file holds %d bytes, Node announced %d" % (got, n))
+            got += k
+        return buf
+
+    def write_result(self, parts):
+        views = [memoryview(p).cast("B") for p in parts if len(p) > 0]
+        pos = 0
+        while views:
+            n = os.pwritev(self.result_fd, views[:IOV_MAX], pos)
+            pos += n
+            while n > 0:
+                first = views[0]
+                if n >= len(first):
+                    n -= len(first)
+                    views.pop(0)
+                else:
+                    views[0] = first[n:]
+                    n = 0
+        return pos
+
+
+def read_frame(stream, shared=None):
     head = read_exact(stream, FRAME_HEADER.size)
     if head is None:
         return None
@@ -71,6 +121,11 @@ def read_frame(stream):
     payload = read_exact(stream, length - 5) if length > 5 else b""
     if payload is None:
         return None
+    if mtype & SHARED_FLAG:
+        if shared is None or len(payload) != SHARED_LENGTH.size:
+            raise ValueError("shared-file frame (type %d) without shared files" % mtype)
+        payload = shared.read_request(SHARED_LENGTH.unpack(payload)[0])
+        mtype &= ~SHARED_FLAG
     return mtype, rid, payload
 
 
@@ -115,11 +170,16 @@ def enlarge_pipe(fd):
         pass
 
 
-def write_frame(fd, mtype, rid, parts):
-    """One frame written with one writev: no userspace buffering, nothing left to flush."""
+def write_frame(fd, mtype, rid, parts, shared=None):
+    """One frame written with one writev: no userspace buffering, nothing left to flush. With shared
+    files, a payload of SHARED_MIN_BYTES or more goes to the result file and only its length crosses."""
     total = 0
     for p in parts:
         total += len(p)
+    if shared is not None and total >= SHARED_MIN_BYTES:
+        shared.write_result(parts)
+        write_all(fd, [FRAME_HEADER.pack(5 + SHARED_LENGTH.size, mtype | SHARED_FLAG, rid), SHARED_LENGTH.pack(total)])
+        return
     write_all(fd, [FRAME_HEADER.pack(total + 5, mtype, rid)] + list(parts))
 
 
@@ -578,10 +638,11 @@ def main():
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     inp = sys.stdin.buffer
+    shared = SharedFiles.from_env()
     model = None
 
     while True:
-        frame = read_frame(inp)
+        frame = read_frame(inp, shared)
         if frame is None:
             return 0  # stdin closed: the parent is gone
         mtype, rid, payload = frame
@@ -595,7 +656,9 @@ def main():
                 req = json.loads(payload.decode("utf-8"))
                 model = load_model(req)
                 import_numpy_pandas()
-                write_frame(out, LOAD_OK, rid, json_parts(versions(model)))
+                info = versions(model)
+                info["shared_files"] = shared is not None
+                write_frame(out, LOAD_OK, rid, json_parts(info))
             except BaseException as e:  # noqa: B902 - report everything, SystemExit from user code included
                 if isinstance(e, KeyboardInterrupt):
                     raise
@@ -610,7 +673,7 @@ def main():
                 data = decode_input(np, pd, header["data"], body, header["buffers"])
                 result = model.predict(data, header.get("params"))
                 out_header, builder = encode_output(result)
-                write_frame(out, RESULT, rid, builder.parts({"data": out_header}))
+                write_frame(out, RESULT, rid, builder.parts({"data": out_header}), shared)
             except BaseException as e:  # noqa: B902
                 if isinstance(e, KeyboardInterrupt):
                     raise

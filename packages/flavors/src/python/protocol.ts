@@ -16,6 +16,12 @@ export const MessageType = {
   SHUTDOWN: 9,
 } as const;
 
+/**
+ * Set on a frame's type when its payload is in the sender's shared file instead of on the stream;
+ * the frame then carries only `u32 payload length` (see PROTOCOL.md, "Shared files").
+ */
+export const SHARED_FLAG = 0x80;
+
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
 /** Bytes before the payload: length (4), type (1), request id (4). */

@@ -2,11 +2,13 @@
  * One Python worker process: spawn `python -u mlmodel_worker.py`, exchange frames over its
  * stdin/stdout, forward its stderr lines to the logger, and report how it ended.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
 import type { FlavorLogger } from '../flavor.js';
 import { PythonLoadError, PythonTimeoutError, PythonWorkerError, summarizePythonException, type PythonException } from './errors.js';
-import { FrameDecoder, MessageType, encodeFrame, jsonPayload, parseJsonPayload, type Frame } from './protocol.js';
+import { FrameDecoder, MessageType, FRAME_HEADER_BYTES, SHARED_FLAG, encodeFrame, frameHeader, jsonPayload, parseJsonPayload, type Frame } from './protocol.js';
+import { SharedFiles } from './shared-files.js';
 
 /** The worker script shipped with this package. */
 export const WORKER_SCRIPT = fileURLToPath(new URL('../../python/mlmodel_worker.py', import.meta.url));
@@ -54,7 +56,12 @@ function describeExit(e: WorkerExit): string {
 export class PythonWorker {
   readonly id: number;
   readonly python: string;
-  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #child: ChildProcess;
+  readonly #stdin: Writable;
+  /** Files both processes read and write for large payloads (null when they could not be created). */
+  readonly #shared: SharedFiles | null;
+  /** Set when LOAD_OK says the worker reads PREDICT payloads from the shared request file. */
+  #peerReadsShared = false;
   readonly #pending = new Map<number, Pending>();
   readonly #decoder = new FrameDecoder();
   readonly #stderrTail: string[] = [];
@@ -68,16 +75,23 @@ export class PythonWorker {
     this.id = opts.id;
     this.python = opts.python;
     const logger = opts.logger;
+    this.#shared = SharedFiles.open();
+    const fds = this.#shared ? [this.#shared.requestFd, this.#shared.resultFd] : [];
     this.#child = spawn(opts.python, ['-u', opts.script ?? WORKER_SCRIPT], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...(opts.env ?? process.env), PYTHONUNBUFFERED: '1' },
+      stdio: ['pipe', 'pipe', 'pipe', ...fds],
+      env: { ...(opts.env ?? process.env), PYTHONUNBUFFERED: '1', ...(this.#shared ? { MLMODEL_SHARED_FDS: '3,4' } : {}) },
     });
+    // the child holds its own copies of the shared descriptors now
     const child = this.#child;
+    const stdout = child.stdout as Readable;
+    const stderr = child.stderr as Readable;
+    this.#stdin = child.stdin as Writable;
     this.#exited = new Promise<WorkerExit>((resolve) => {
       child.once('close', (code, signal) => {
         const exit = { code, signal };
         this.#exit = exit;
         this.#flushStderr(logger);
+        this.#shared?.close();
         this.#failAll(this.#deathError());
         resolve(exit);
       });
@@ -86,13 +100,13 @@ export class PythonWorker {
       // spawn failure (ENOENT, EACCES): 'close' still follows
       this.#spawnError = e;
     });
-    child.stdin.on('error', () => {
+    this.#stdin.on('error', () => {
       // EPIPE when the worker is gone: the 'close' handler reports it
     });
-    child.stdout.on('data', (chunk: Buffer) => {
+    stdout.on('data', (chunk: Buffer) => {
       let frames: Frame[];
       try {
-        frames = this.#decoder.push(chunk);
+        frames = this.#decoder.push(chunk).map((f) => this.#unshare(f));
       } catch (e) {
         this.#failAll(new PythonWorkerError(`the Python worker ${this.#label()} broke the protocol: ${(e as Error).message}; it is being replaced`, e));
         this.kill();
@@ -100,8 +114,8 @@ export class PythonWorker {
       }
       for (const f of frames) this.#dispatch(f);
     });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => {
+    stderr.setEncoding('utf8');
+    stderr.on('data', (text: string) => {
       const lines = (this.#stderrPartial + text).split('\n');
       this.#stderrPartial = lines.pop() ?? '';
       for (const line of lines) this.#logLine(logger, line);
@@ -139,11 +153,7 @@ export class PythonWorker {
         }, timeoutMs);
       }
       this.#pending.set(id, pending);
-      const chunks = encodeFrame(type, id, parts);
-      const stdin = this.#child.stdin;
-      stdin.cork();
-      for (const c of chunks) stdin.write(c);
-      stdin.uncork();
+      this.#send(type, id, parts);
     });
   }
 
@@ -156,7 +166,11 @@ export class PythonWorker {
       const msg = e instanceof Error ? e.message : String(e);
       throw new PythonLoadError(`cannot load ${req.model_dir} in Python: ${msg}`, undefined, e);
     }
-    if (frame.type === MessageType.LOAD_OK) return parseJsonPayload(frame.payload) as LoadInfo;
+    if (frame.type === MessageType.LOAD_OK) {
+      const info = parseJsonPayload(frame.payload) as LoadInfo;
+      this.#peerReadsShared = this.#shared !== null && info['shared_files'] === true;
+      return info;
+    }
     if (frame.type === MessageType.LOAD_ERR) {
       const exc = parseJsonPayload(frame.payload) as PythonException;
       const detail = exc.user_error ? exc.message : summarizePythonException(exc);
@@ -168,7 +182,7 @@ export class PythonWorker {
   /** Ask the worker to exit; SIGKILL it if it has not after `graceMs`. Resolves once it is reaped. */
   async shutdown(graceMs = 2000): Promise<WorkerExit> {
     if (this.alive) {
-      const stdin = this.#child.stdin;
+      const stdin = this.#stdin;
       for (const c of encodeFrame(MessageType.SHUTDOWN, 0)) stdin.write(c);
       stdin.end();
       const timer = setTimeout(() => this.kill(), graceMs);
@@ -185,6 +199,44 @@ export class PythonWorker {
   /** SIGKILL the process (no-op once it has exited). */
   kill(): void {
     if (this.#exit === null && this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+  }
+
+  /**
+   * Write one frame. A payload of at least SharedFiles.MIN_BYTES goes through the shared request file and
+   * only a 13-byte frame crosses the socket (Node's end of a child's stdio socket has a ~200 KB send
+   * buffer it cannot raise, so a larger frame would wait for the worker to drain it piece by piece).
+   */
+  #send(type: (typeof MessageType)[keyof typeof MessageType], id: number, parts: readonly Uint8Array[]): void {
+    let total = 0;
+    for (const p of parts) total += p.byteLength;
+    if (this.#shared && this.#peerReadsShared && total >= SharedFiles.MIN_BYTES && this.#tryWriteShared(parts, total)) {
+      const len = new Uint8Array(4);
+      new DataView(len.buffer).setUint32(0, total, true);
+      const head = frameHeader(type, id, 4);
+      head[4] = type | SHARED_FLAG;
+      this.#stdin.write(Buffer.concat([head, len]));
+      return;
+    }
+    // one Buffer, one write: the socket gets the frame in a single send
+    this.#stdin.write(Buffer.concat(encodeFrame(type, id, parts), FRAME_HEADER_BYTES + total));
+  }
+
+  /** False when the shared file cannot take the payload (say /dev/shm is full): the socket carries it. */
+  #tryWriteShared(parts: readonly Uint8Array[], total: number): boolean {
+    try {
+      this.#shared!.writeRequest(parts, total);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A frame whose payload the worker left in the shared result file, read back into its own buffer. */
+  #unshare(f: Frame): Frame {
+    if ((f.type & SHARED_FLAG) === 0) return f;
+    if (!this.#shared || f.payload.byteLength !== 4) throw new Error(`shared-file frame (type ${f.type}) without a shared result file`);
+    const length = new DataView(f.payload.buffer, f.payload.byteOffset, 4).getUint32(0, true);
+    return { type: f.type & ~SHARED_FLAG, id: f.id, payload: this.#shared.readResult(length) };
   }
 
   #label(): string {
