@@ -102,14 +102,7 @@ class SharedFiles:
         while views:
             n = os.pwritev(self.result_fd, views[:IOV_MAX], pos)
             pos += n
-            while n > 0:
-                first = views[0]
-                if n >= len(first):
-                    n -= len(first)
-                    views.pop(0)
-                else:
-                    views[0] = first[n:]
-                    n = 0
+            _consume(views, n)
         return pos
 
 
@@ -133,15 +126,19 @@ def write_all(fd, parts):
     """Write every part to fd with as few system calls as the pipe allows (one writev normally)."""
     views = [memoryview(p).cast("B") for p in parts if len(p) > 0]
     while views:
-        n = os.writev(fd, views[:IOV_MAX])
-        while n > 0:
-            first = views[0]
-            if n >= len(first):
-                n -= len(first)
-                views.pop(0)
-            else:
-                views[0] = first[n:]
-                n = 0
+        _consume(views, os.writev(fd, views[:IOV_MAX]))
+
+
+def _consume(views, n):
+    """Drop the first n bytes from a list of memoryviews, after a (possibly partial) vectored write."""
+    while n > 0:
+        first = views[0]
+        if n >= len(first):
+            n -= len(first)
+            views.pop(0)
+        else:
+            views[0] = first[n:]
+            n = 0
 
 
 def enlarge_pipe(fd):
