@@ -6,6 +6,9 @@ export interface FlavorLogger {
   warn(msg: string): void;
 }
 
+/** The logger used when none is given. */
+export const silentLogger: FlavorLogger = { info: () => undefined, warn: () => undefined };
+
 export interface LoadOptions {
   /** Flavor-specific options, e.g. onnx session options or the tfjs backend. */
   readonly options?: Readonly<Record<string, unknown>>;

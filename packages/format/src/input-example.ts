@@ -6,6 +6,7 @@ import { columnBatch, columnFromValues, columnValue, tensorBatch, tensorFromNest
 import type { Batch, ColumnBatch, Tensor } from './batch/types.js';
 import type { SavedInputExampleInfo } from './mlmodel/types.js';
 import { PyFloat, pyJsonDumps } from './pyjson.js';
+import { decodeJson, plainJson } from './scoring/json-text.js';
 import type { Schema } from './signature/types.js';
 import { dtypeForColumnType } from './enforce/cast-rules.js';
 
@@ -28,7 +29,8 @@ export async function readInputExample(dir: string, info: SavedInputExampleInfo)
   const text = await readTextFile(file);
   let json: unknown;
   try {
-    json = JSON.parse(text.replace(/\bNaN\b/g, 'null'));
+    // Python's json module (which wrote the file) emits NaN/Infinity tokens: decode like it does
+    json = plainJson(decodeJson(new TextEncoder().encode(text)).value);
   } catch (e) {
     throw new ModelFormatError(`not valid JSON (${(e as Error).message})`, { file });
   }

@@ -1,5 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ModelFormatError, MlmodelError } from './errors.js';
 import { exists, fsMessage, readTextFile, writeFileAtomic } from './fs-utils.js';
 import { MLMODEL_FILE_NAME, parseMLmodel, serializeMLmodel } from './mlmodel/mlmodel.js';
@@ -113,8 +113,4 @@ export async function directorySize(dir: string): Promise<number> {
     if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
   }
   return total;
-}
-
-export function relativeTo(dir: string, p: string): string {
-  return relative(dir, p).split(sep).join('/');
 }

@@ -159,6 +159,15 @@ describe('input examples', () => {
     expect(await readInputExample(dir, info)).toEqual({ type: 'json_object', data: ['hello'], params: { temperature: 0.5 } });
   });
 
+  it('reads Python NaN tokens without touching strings that contain "NaN"', async () => {
+    const dir = join(tmp, 'ex-nan');
+    mkdirSync(dir);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'input_example.json'), '{"columns": ["name", "x"], "data": [["NaN bread", NaN], ["a", 1.5]]}');
+    const ex = await readInputExample(dir, { artifact_path: 'input_example.json', type: 'dataframe', pandas_orient: 'split' });
+    expect(ex.data).toEqual({ columns: ['name', 'x'], data: [['NaN bread', NaN], ['a', 1.5]] });
+  });
+
   it('reports a corrupt example file', async () => {
     const dir = join(tmp, 'ex-bad');
     mkdirSync(dir);

@@ -14,7 +14,7 @@ import {
   tensorToNested,
   valueAt,
 } from '@mlmodel/format';
-import type { FlavorLogger, LoadedModel, LoadOptions } from '../flavor.js';
+import { silentLogger, type FlavorLogger, type LoadedModel, type LoadOptions } from '../flavor.js';
 import { JsFunctionError, thrownMessage } from './errors.js';
 
 /**
@@ -107,7 +107,6 @@ export class InnerModels {
   }
 }
 
-const silentLogger: FlavorLogger = { info: () => undefined, warn: () => undefined };
 
 export interface ContextInit {
   readonly modelDir: string;

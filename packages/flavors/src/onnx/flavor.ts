@@ -16,7 +16,7 @@ import {
   type Prediction,
 } from '@mlmodel/format';
 import type { InferenceSession } from 'onnxruntime-node';
-import type { Flavor, FlavorLogger, LoadedModel, LoadOptions, SavedFlavor } from '../flavor.js';
+import { silentLogger, type Flavor, type FlavorLogger, type LoadedModel, type LoadOptions, type SavedFlavor } from '../flavor.js';
 import { hasFlavor } from '../registry.js';
 import { onnxTypeName } from './dtypes.js';
 import { DEFAULT_MLFLOW_VERSION, DEFAULT_PYTHON_VERSION, onnxVersionFor, writeOnnxEnvironment } from './environment.js';
@@ -53,7 +53,6 @@ export interface OnnxSaveInput {
   readonly mlflowVersion?: string;
 }
 
-const noLogger: FlavorLogger = { info: () => undefined, warn: () => undefined };
 
 async function isFile(p: string): Promise<boolean> {
   try {
@@ -136,7 +135,7 @@ function tensorOutputs(graph: GraphInfo, logger: FlavorLogger, where: string): s
 }
 
 async function load(model: ModelDir, options: LoadOptions = {}): Promise<OnnxLoadedModel> {
-  const logger = options.logger ?? noLogger;
+  const logger = options.logger ?? silentLogger;
   const mlmodelFile = join(model.dir, MLMODEL_FILE_NAME);
   const config = model.mlmodel.flavors[ONNX_FLAVOR];
   if (config === undefined) {

@@ -12,7 +12,7 @@ import {
   type ModelSignature,
   type Prediction,
 } from '@mlmodel/format';
-import type { Flavor, FlavorLogger, LoadedModel, LoadOptions } from '../flavor.js';
+import { silentLogger, type Flavor, type LoadedModel, type LoadOptions } from '../flavor.js';
 import { hasFlavor } from '../registry.js';
 import { encodePredictPayload } from './codec.js';
 import { PythonLoadError } from './errors.js';
@@ -46,7 +46,6 @@ export interface PythonFunctionOptions {
   readonly envManager?: EnvManager;
 }
 
-const noLogger: FlavorLogger = { info: () => undefined, warn: () => undefined };
 
 function positiveInt(v: unknown, name: string, dflt: number): number {
   if (v === undefined || v === null) return dflt;
@@ -109,7 +108,7 @@ function stringOrNull(v: unknown): string | null {
 }
 
 async function load(model: ModelDir, options: LoadOptions = {}): Promise<PythonFunctionModel> {
-  const logger = options.logger ?? noLogger;
+  const logger = options.logger ?? silentLogger;
   const conf = model.mlmodel.flavors[PYTHON_FUNCTION_FLAVOR];
   if (conf === undefined) {
     throw new ModelFormatError(`the model has no '${PYTHON_FUNCTION_FLAVOR}' flavor`, { file: join(model.dir, MLMODEL_FILE_NAME), keyPath: 'flavors' });
