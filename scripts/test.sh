@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 /usr/bin/python3 -c 'import yaml, sklearn, pandas, venv, ensurepip' 2>/dev/null ||
   need_apt+=(python3 python3-yaml python3-sklearn python3-pandas python3-venv)
+# Headless Chromium renders the server's /docs page (swagger-ui) in packages/serve/test/docs-chromium.test.ts.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

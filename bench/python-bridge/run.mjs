@@ -1,7 +1,7 @@
 // Round-trip time of the python_function bridge vs the same sklearn model called in-process in
 // Python on the same data (bench/python-bridge/inprocess.py, run in the same benchmark run).
 //
-//   npm run build && node bench/python-bridge/run.mjs [--python /usr/bin/python3]
+//   npm run build && node bench/python-bridge/run.mjs [--python /usr/bin/python3] [--spin-us N]
 //
 // Bridge time = predictParsed (schema enforcement + encode to the wire + Python worker builds the
 // DataFrame + model.predict + result back to a batch). Overhead = bridge − in-process median.
@@ -16,6 +16,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL = join(ROOT, '..', 'shared', 'fixtures', 'mlflow-3.5', 'iris_sklearn');
 const at = process.argv.indexOf('--python');
 const PYTHON = at > 0 ? process.argv[at + 1] : (process.env.MLMODEL_PYTHON ?? '/usr/bin/python3');
+const spinAt = process.argv.indexOf('--spin-us');
+const SPIN = spinAt > 0 ? { replySpinUs: Number(process.argv[spinAt + 1]), idleSpinUs: Number(process.argv[spinAt + 1]) } : {};
 const SIZES = [1, 100, 10_000];
 const COLUMNS = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 
@@ -33,7 +35,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const baseline = JSON.parse(execFileSync(PYTHON, [join(ROOT, 'bench/python-bridge/inprocess.py'), MODEL, ...SIZES.map(String)], { encoding: 'utf8' }));
 
-const model = await createRegistry().load(await openModelDir(MODEL), { flavor: 'python_function', options: { python: PYTHON, workers: 1 } });
+const model = await createRegistry().load(await openModelDir(MODEL), { flavor: 'python_function', options: { python: PYTHON, workers: 1, ...SPIN } });
 const cases = [];
 try {
   for (const n of SIZES) {

@@ -34,3 +34,26 @@ export function contentTypeFor(file: string, explicit?: string): string {
   if (ext === 'arrow' || ext === 'feather') return CONTENT_TYPES['arrow-file']!;
   return CONTENT_TYPES.json!;
 }
+
+/** The python_function options shared by predict and serve. */
+export interface PythonCliOptions {
+  python?: string;
+  pythonWorkers?: string;
+  envManager?: string;
+}
+
+/** Flavor options for python_function models (other flavors ignore them). */
+export function pythonOptions(o: PythonCliOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (o.python) out.python = o.python;
+  if (o.pythonWorkers !== undefined) {
+    const n = Number(o.pythonWorkers);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--python-workers must be a positive integer, got ${o.pythonWorkers}`);
+    out.workers = n;
+  }
+  if (o.envManager) {
+    if (!['local', 'virtualenv', 'conda'].includes(o.envManager)) throw new InvalidArgumentError(`--env-manager must be local, virtualenv or conda, got ${o.envManager}`);
+    out.envManager = o.envManager;
+  }
+  return out;
+}

@@ -5,6 +5,7 @@ import { collect } from './args.js';
 import { buildCommand, type BuildCliOptions } from './commands/build.js';
 import { infoCommand } from './commands/info.js';
 import { predictCommand, type PredictCliOptions } from './commands/predict.js';
+import { serveCommand, type ServeCliOptions } from './commands/serve.js';
 import { validateCommand } from './commands/validate.js';
 import { processIo, type Io } from './output.js';
 
@@ -79,6 +80,31 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--env-manager <name>', 'local, virtualenv or conda: where the Python interpreter comes from (created before predicting)')
     .action(async (opts: PredictCliOptions) => {
       result.code = await predictCommand(opts, io);
+    });
+
+  program
+    .command('serve')
+    .description("run the REST scoring server: MLflow's protocol (/invocations, /ping), Open Inference Protocol v2 (/v2), /metrics, /openapi.json, /docs")
+    .requiredOption('-m, --model <[name[:version]=]path>', 'a model to serve (repeatable); /invocations serves the first', collect)
+    .option('-H, --host <host>', 'interface to bind (default $MLMODEL_HOST, $MLFLOW_HOST, else 127.0.0.1)')
+    .option('-p, --port <port>', 'port (default $SAGEMAKER_BIND_TO_PORT, $MLMODEL_PORT, $MLFLOW_PORT, else 5000)')
+    .option('-w, --workers <n>', 'server processes sharing the port (default $MLFLOW_MODELS_WORKERS, else 1)')
+    .option('--max-batch-size <[name=]n>', 'merge concurrent requests into model calls of up to n rows (adaptive batching; default 1 = off; repeatable per model)', collect)
+    .option('--max-batch-delay-ms <[name=]ms>', 'longest a request waits for others when the model is idle (default 2)', collect)
+    .option('--max-queue-size <[name=]n>', 'requests waiting for a batched model before 503 + Retry-After (default 1024)', collect)
+    .option('--timeout <seconds>', 'per-request timeout, then 504 (default $MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, else 60)')
+    .option('--body-limit-mb <mb>', 'largest request body, then 413 (default 100)')
+    .option('--auth-token <token>', 'require "Authorization: Bearer <token>" except on health checks (prefer $MLMODEL_AUTH_TOKEN)')
+    .option('--cors <origin>', 'allow browser requests from this origin, or * (repeatable)', collect)
+    .option('--log-level <level>', 'fatal, error, warn, info (one JSON line per request), debug or silent (default $MLMODEL_LOG_LEVEL, else info)')
+    .option('--stack-traces', 'add stack_trace to unexpected-error bodies, as MLflow does')
+    .option('--flavor <name>', 'load models with this flavor instead of the first native one that can')
+    .option('--plugin <module>', 'a third-party flavor package or module to register (repeatable; also MLMODEL_PLUGINS=a,b)', collect)
+    .option('--python <path>', 'Python interpreter for python_function models (default: $MLMODEL_PYTHON, else /usr/bin/python3)')
+    .option('--python-workers <n>', 'Python worker processes per python_function model (default 1)')
+    .option('--env-manager <name>', 'local, virtualenv or conda: where the Python interpreter comes from (created before serving)')
+    .action(async (opts: ServeCliOptions) => {
+      result.code = await serveCommand(opts, io, version());
     });
 
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });

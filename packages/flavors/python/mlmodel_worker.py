@@ -14,6 +14,7 @@ import math
 import os
 import struct
 import sys
+import time
 import traceback
 
 LOAD = 1
@@ -50,7 +51,81 @@ class MlflowRequired(WorkerUserError):
     pass
 
 
+# --- optional profiling (MLMODEL_BRIDGE_TRACE=<file>, see src/python/trace.ts) -----------------
+
+
+class Trace:
+    """Per-request CLOCK_MONOTONIC timestamps, appended to the trace file when the worker exits."""
+
+    def __init__(self, path):
+        self.path = path
+        self.pid = os.getpid()
+        self.lines = []
+
+    def mark(self, rid, phase):
+        self.lines.append("py %d %d %s %d\n" % (self.pid, rid, phase, time.monotonic_ns()))
+
+    def flush(self):
+        if self.lines:
+            with open(self.path, "a") as f:
+                f.write("".join(self.lines))
+            self.lines = []
+
+
+TRACE = Trace(os.environ["MLMODEL_BRIDGE_TRACE"]) if os.environ.get("MLMODEL_BRIDGE_TRACE") else None
+
+
 # --- framing ---------------------------------------------------------------------------------
+
+
+class IdleSpin:
+    """Before blocking on the input, poll it for up to spin_ns without sleeping (PROTOCOL.md, "Waiting"):
+    a request that arrives meanwhile is read by a CPU that never went idle, which saves the wake-up.
+    Skipped while the machine is saturated (1-minute load average above the CPU count), where a
+    busy-wait only takes CPU from runnable processes."""
+
+    LOAD_CHECK_NS = 1_000_000_000
+
+    def __init__(self, fd, spin_ns):
+        import select
+        self.spin_ns = spin_ns
+        self.poll = select.poll()
+        self.poll.register(fd, select.POLLIN)
+        self.cpus = os.cpu_count() or 1
+        self.checked_at = None
+        self.saturated = False
+
+    def _saturated(self, now):
+        if self.checked_at is None or now - self.checked_at >= self.LOAD_CHECK_NS:
+            self.checked_at = now
+            try:
+                self.saturated = os.getloadavg()[0] > self.cpus
+            except OSError:
+                self.saturated = False
+        return self.saturated
+
+    def wait(self):
+        if not self.spin_ns:
+            return
+        poll = self.poll.poll
+        if poll(0):
+            return
+        clock = time.monotonic_ns
+        now = clock()
+        if self._saturated(now):
+            return
+        deadline = now + self.spin_ns
+        while not poll(0):
+            if clock() > deadline:
+                return
+
+
+def spin_bound_ns():
+    """MLMODEL_WORKER_SPIN_US, set by Node: how long an idle worker busy-waits (0 when absent)."""
+    try:
+        return max(0, int(os.environ.pop("MLMODEL_WORKER_SPIN_US", "0"))) * 1000
+    except ValueError:
+        return 0
 
 
 def read_exact(stream, n):
@@ -68,11 +143,17 @@ def read_exact(stream, n):
 
 class SharedFiles:
     """The request and result files Node opened and passed as extra fds (MLMODEL_SHARED_FDS="3,4").
-    Large payloads are read from / written to offset 0 of them instead of crossing the socket."""
+    Large payloads are read from / written to offset 0 of them instead of crossing the socket. Both are
+    memory-mapped here: a request is decoded straight from the page cache Node wrote (every decoder
+    copies what it keeps), and a result is copied once into the mapping Node reads from."""
 
     def __init__(self, request_fd, result_fd):
+        import mmap
+        self._mmap = mmap
         self.request_fd = request_fd
         self.result_fd = result_fd
+        self._request_map = None
+        self._result_map = None
 
     @staticmethod
     def from_env():
@@ -86,23 +167,28 @@ class SharedFiles:
         return SharedFiles(req, res)
 
     def read_request(self, n):
-        buf = bytearray(n)
-        view = memoryview(buf)
-        got = 0
-        while got < n:
-            k = os.preadv(self.request_fd, [view[got:]], got)
-            if k <= 0:
-                raise ValueError("the shared request file holds %d bytes, Node announced %d" % (got, n))
-            got += k
-        return buf
+        """A read-only view of the first n bytes of the request file (valid until the next request)."""
+        m = self._request_map
+        if m is None or len(m) < n:
+            size = os.fstat(self.request_fd).st_size
+            if size < n:
+                raise ValueError("the shared request file holds %d bytes, Node announced %d" % (size, n))
+            # the old mapping, if any, lives on until the views into it are gone
+            m = self._request_map = self._mmap.mmap(self.request_fd, size, prot=self._mmap.PROT_READ)
+        return memoryview(m)[:n]
 
-    def write_result(self, parts):
-        views = [memoryview(p).cast("B") for p in parts if len(p) > 0]
+    def write_result(self, parts, total):
+        m = self._result_map
+        if m is None or len(m) < total:
+            size = max(total, 2 * len(m) if m is not None else 0, 1 << 20)
+            os.ftruncate(self.result_fd, size)
+            m = self._result_map = self._mmap.mmap(self.result_fd, size)
         pos = 0
-        while views:
-            n = os.pwritev(self.result_fd, views[:IOV_MAX], pos)
-            pos += n
-            _consume(views, n)
+        for p in parts:
+            n = len(p)
+            if n:
+                m[pos:pos + n] = p
+                pos += n
         return pos
 
 
@@ -111,6 +197,8 @@ def read_frame(stream, shared=None):
     if head is None:
         return None
     length, mtype, rid = FRAME_HEADER.unpack(head)
+    if TRACE is not None:
+        TRACE.mark(rid, "woke")
     payload = read_exact(stream, length - 5) if length > 5 else b""
     if payload is None:
         return None
@@ -174,7 +262,7 @@ def write_frame(fd, mtype, rid, parts, shared=None):
     for p in parts:
         total += len(p)
     if shared is not None and total >= SHARED_MIN_BYTES:
-        shared.write_result(parts)
+        shared.write_result(parts, total)
         write_all(fd, [FRAME_HEADER.pack(5 + SHARED_LENGTH.size, mtype | SHARED_FLAG, rid), SHARED_LENGTH.pack(total)])
         return
     write_all(fd, [FRAME_HEADER.pack(total + 5, mtype, rid)] + list(parts))
@@ -634,11 +722,13 @@ def main():
     enlarge_pipe(out)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    inp = sys.stdin.buffer
+    inp = open(0, "rb", buffering=0, closefd=False)  # unbuffered: poll() then sees every pending byte
+    idle_spin = IdleSpin(0, spin_bound_ns())
     shared = SharedFiles.from_env()
     model = None
 
     while True:
+        idle_spin.wait()
         frame = read_frame(inp, shared)
         if frame is None:
             return 0  # stdin closed: the parent is gone
@@ -666,11 +756,22 @@ def main():
                 if model is None:
                     raise RuntimeError("PREDICT before a successful LOAD")
                 np, pd = import_numpy_pandas()
+                if TRACE is not None:
+                    TRACE.mark(rid, "read")
                 header, body = split_data_payload(payload)
                 data = decode_input(np, pd, header["data"], body, header["buffers"])
+                if TRACE is not None:
+                    TRACE.mark(rid, "built")
                 result = model.predict(data, header.get("params"))
+                if TRACE is not None:
+                    TRACE.mark(rid, "predicted")
                 out_header, builder = encode_output(result)
-                write_frame(out, RESULT, rid, builder.parts({"data": out_header}), shared)
+                parts = builder.parts({"data": out_header})
+                if TRACE is not None:
+                    TRACE.mark(rid, "encoded")
+                write_frame(out, RESULT, rid, parts, shared)
+                if TRACE is not None:
+                    TRACE.mark(rid, "replied")
             except BaseException as e:  # noqa: B902
                 if isinstance(e, KeyboardInterrupt):
                     raise
@@ -682,5 +783,13 @@ def main():
         }))
 
 
+def run():
+    try:
+        return main()
+    finally:
+        if TRACE is not None:
+            TRACE.flush()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

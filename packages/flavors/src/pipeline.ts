@@ -8,15 +8,21 @@ import {
 } from '@mlmodel/format';
 import type { LoadedModel } from './flavor.js';
 
+/** A model input that passed the model's checks, with params completed from their defaults. */
+export interface PreparedInput {
+  readonly input: ModelInput;
+  readonly params: Record<string, unknown>;
+}
+
 /**
- * The one predict path shared by every front end: enforce the signature (MLflow's rules), apply
- * param defaults, run the model. `input` comes from `parseScoringRequest`.
+ * The checks every front end runs before a model sees data: JSON input only for models that take
+ * it, the signature enforced (MLflow's rules), param defaults applied. Throws the user's error.
  */
-export async function predictParsed(
+export function prepareInput(
   model: LoadedModel,
   input: ModelInput,
   params: Readonly<Record<string, unknown>> | null | undefined,
-): Promise<Prediction> {
+): PreparedInput {
   const sig = model.signature;
   if (input.kind === 'json' && !model.acceptsJson) {
     throw new MlmodelError(
@@ -25,8 +31,20 @@ export async function predictParsed(
     );
   }
   const data = input.kind !== 'json' && sig?.inputs ? enforceSchema(input, sig.inputs) : input;
-  const p = enforceParams(params ?? {}, sig?.params ?? null);
-  return model.predict(data, p);
+  return { input: data, params: enforceParams(params ?? {}, sig?.params ?? null) };
+}
+
+/**
+ * The one predict path shared by every front end: `prepareInput`, then the model. `input` comes
+ * from `parseScoringRequest`.
+ */
+export async function predictParsed(
+  model: LoadedModel,
+  input: ModelInput,
+  params: Readonly<Record<string, unknown>> | null | undefined,
+): Promise<Prediction> {
+  const prepared = prepareInput(model, input, params);
+  return model.predict(prepared.input, prepared.params);
 }
 
 /** Parse a request body of any supported content type and predict it. */

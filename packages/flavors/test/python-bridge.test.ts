@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,7 +14,7 @@ import {
   type ColumnBatch,
   type TensorBatch,
 } from '@mlmodel/format';
-import { pythonFunctionFlavor, type PythonFunctionModel } from '../src/python/index.js';
+import { PythonPool, encodePredictPayload, pythonFunctionFlavor, type PythonFunctionModel } from '../src/python/index.js';
 import { PYTHON, toyModel } from './python-support.js';
 
 let root: string;
@@ -95,6 +95,49 @@ describe('python_function bridge: data round trips through pandas and numpy', ()
     for (let i = 0; i < n; i++) x[i] = Math.sin(i) * 1e-3 + i / 7;
     const out = (await echo.predict(columnBatch([column('x', 'float64', x)]))) as ColumnBatch;
     expect(out.columns[0]!.values).toEqual(x);
+  });
+
+  it('keeps shared-memory payloads exact as they grow past and shrink below earlier ones', async () => {
+    // the worker maps both shared files and remaps them when a payload outgrows the mapping
+    const bytes = (v: unknown): Buffer => Buffer.from((v as Float64Array).buffer, (v as Float64Array).byteOffset, (v as Float64Array).byteLength);
+    for (const n of [20_000, 200_000, 9_000, 300_000, 30_000]) {
+      const x = Float64Array.from({ length: n }, (_, i) => i * 0.5 - n);
+      const y = BigInt64Array.from({ length: n }, (_, i) => BigInt(n - i));
+      const out = (await echo.predict(columnBatch([column('x', 'float64', x), column('y', 'int64', y)]))) as ColumnBatch;
+      expect(out.numRows).toBe(n);
+      expect(out.columns.map((c) => c.dtype)).toEqual(['float64', 'int64']);
+      expect(bytes(out.columns[0]!.values).equals(bytes(x))).toBe(true);
+      expect(bytes(out.columns[1]!.values).equals(bytes(y))).toBe(true);
+    }
+  });
+});
+
+describe('python_function bridge: busy-waiting and tracing', () => {
+  it('answers the same with busy-waiting off', async () => {
+    const m = (await pythonFunctionFlavor.load(await toyModel(root, 'echo-nospin', 'echo'), { options: { python: PYTHON, replySpinUs: 0, idleSpinUs: 0 }, logger })) as PythonFunctionModel;
+    models.push(m);
+    const out = (await m.predict(tensorBatch([tensor(null, 'int32', [3], Int32Array.of(1, 2, 3))]))) as TensorBatch;
+    expect(Array.from(out.tensors[0]!.values as Int32Array)).toEqual([1, 2, 3]);
+  });
+
+  it('refuses a busy-wait bound that is not a non-negative integer', async () => {
+    const dir = await toyModel(root, 'echo-badspin', 'echo');
+    await expect(pythonFunctionFlavor.load(dir, { options: { python: PYTHON, idleSpinUs: -1 }, logger })).rejects.toThrow(/options.idleSpinUs must be a non-negative integer/);
+  });
+
+  it('writes per-request timestamps from the worker when MLMODEL_BRIDGE_TRACE names a file', async () => {
+    const file = join(root, 'trace.txt');
+    const pool = new PythonPool(
+      { model_dir: (await toyModel(root, 'echo-trace', 'echo')).dir, python_function: { loader_module: 'mlflow.sklearn', model_path: 'model.pkl', predict_fn: 'echo', code: 'code' }, sklearn: null, mlflow_version: null, use_mlflow: 'never' },
+      { python: PYTHON, workers: 1, timeoutMs: 60_000, loadTimeoutMs: 60_000, replySpinUs: 0, idleSpinUs: 0, logger, env: { ...process.env, MLMODEL_BRIDGE_TRACE: file } },
+    );
+    await pool.start();
+    const pid = pool.pids()[0]!;
+    await pool.predict(encodePredictPayload(tensorBatch([tensor(null, 'int32', [1], Int32Array.of(7))]), null));
+    await pool.close();
+    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => l.split(' '));
+    const phases = lines.filter(([side, p, id]) => side === 'py' && Number(p) === pid && id === '2').map((l) => l[3]);
+    expect(phases).toEqual(['woke', 'read', 'built', 'predicted', 'encoded', 'replied']);
   });
 });
 

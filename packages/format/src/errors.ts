@@ -9,7 +9,10 @@ export type MlflowErrorCode =
   | 'RESOURCE_DOES_NOT_EXIST'
   | 'INTERNAL_ERROR'
   | 'NOT_IMPLEMENTED'
-  | 'DEADLINE_EXCEEDED';
+  | 'DEADLINE_EXCEEDED'
+  | 'TEMPORARILY_UNAVAILABLE'
+  | 'CANCELLED'
+  | 'UNAUTHENTICATED';
 
 export class MlmodelError extends Error {
   readonly errorCode: MlflowErrorCode;

@@ -9,7 +9,7 @@ export * from './yaml/index.js';
 export * from './batch/types.js';
 export * from './batch/string-array.js';
 export * from './batch/values.js';
-export * from './batch/arrow.js';
+export * from './batch/combine.js';
 export * from './signature/types.js';
 export * from './signature/parse.js';
 export * from './signature/serialize.js';

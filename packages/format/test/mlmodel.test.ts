@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,5 +211,14 @@ describe('broken models give errors naming the file, key and expectation', () =>
   it('a referenced path that escapes the model directory', async () => {
     const model = await openModelDir(write('escape', 'flavors:\n  onnx:\n    data: ../../etc/passwd\n'));
     expect(await checkModelFiles(model)).toEqual([expect.stringMatching(/points outside the model directory/)]);
+  });
+});
+
+describe('the precompiled MLmodel validator', () => {
+  it('is up to date with mlmodel-schema.json', () => {
+    const script = new URL('../scripts/generate-validator.mjs', import.meta.url).pathname;
+    const r = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 });

@@ -1,36 +1,16 @@
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError } from 'commander';
 import { MlmodelError, encodePredictions, openModelDir, writeFileAtomic } from '@mlmodel/format';
 import { createRegistry, predictRequest } from '@mlmodel/flavors';
-import { contentTypeFor } from '../args.js';
+import { contentTypeFor, pythonOptions, type PythonCliOptions } from '../args.js';
 import type { Io } from '../output.js';
 
-export interface PredictCliOptions {
+export interface PredictCliOptions extends PythonCliOptions {
   model: string;
   input: string;
   contentType?: string;
   output?: string;
   flavor?: string;
   plugin?: string[];
-  python?: string;
-  pythonWorkers?: string;
-  envManager?: string;
-}
-
-/** Options for the python_function flavor (other flavors ignore them). */
-function pythonOptions(o: PredictCliOptions): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (o.python) out.python = o.python;
-  if (o.pythonWorkers !== undefined) {
-    const n = Number(o.pythonWorkers);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--python-workers must be a positive integer, got ${o.pythonWorkers}`);
-    out.workers = n;
-  }
-  if (o.envManager) {
-    if (!['local', 'virtualenv', 'conda'].includes(o.envManager)) throw new InvalidArgumentError(`--env-manager must be local, virtualenv or conda, got ${o.envManager}`);
-    out.envManager = o.envManager;
-  }
-  return out;
 }
 
 async function readInput(path: string): Promise<Uint8Array> {

@@ -25,6 +25,9 @@ export const PYTHON_FUNCTION_FLAVOR = 'python_function';
 export const DEFAULT_PYTHON = '/usr/bin/python3';
 export const DEFAULT_TIMEOUT_MS = 60_000;
 export const DEFAULT_LOAD_TIMEOUT_MS = 600_000;
+/** How long Node busy-waits for a worker's answer, and an idle worker for the next request (µs). */
+export const DEFAULT_REPLY_SPIN_US = 1000;
+export const DEFAULT_IDLE_SPIN_US = 300;
 
 /** `LoadOptions.options` understood by this flavor. */
 export interface PythonFunctionOptions {
@@ -39,6 +42,13 @@ export interface PythonFunctionOptions {
   /** `auto` (default): mlflow.pyfunc when importable; `never`: built-in loaders only; `always`: require mlflow. */
   readonly useMlflow?: 'auto' | 'never' | 'always';
   /**
+   * Microseconds Node busy-waits (without blocking its event loop) for a worker's answer before it
+   * sleeps (default 1000, 0 never). Saves the wake-ups on short requests; python/PROTOCOL.md, "Waiting".
+   */
+  readonly replySpinUs?: number;
+  /** Microseconds an idle worker busy-waits for the next request before it sleeps (default 300, 0 never). */
+  readonly idleSpinUs?: number;
+  /**
    * Where the interpreter comes from (see ENVIRONMENTS.md): `local` (the given interpreter),
    * `virtualenv` or `conda` (created from the model's env files, cached, before any request).
    * Unset: the interpreter as given, without checks.
@@ -47,13 +57,15 @@ export interface PythonFunctionOptions {
 }
 
 
-function positiveInt(v: unknown, name: string, dflt: number): number {
+function intOption(v: unknown, name: string, dflt: number, min: number): number {
   if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new PythonLoadError(`options.${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new PythonLoadError(`options.${name} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${JSON.stringify(v)}`);
   }
   return v;
 }
+
+const positiveInt = (v: unknown, name: string, dflt: number): number => intOption(v, name, dflt, 1);
 
 export function readPythonOptions(o: Readonly<Record<string, unknown>> | undefined): Required<Omit<PythonFunctionOptions, 'envManager'>> {
   const opts = o ?? {};
@@ -68,6 +80,8 @@ export function readPythonOptions(o: Readonly<Record<string, unknown>> | undefin
     workers: positiveInt(opts.workers, 'workers', 1),
     timeoutMs: positiveInt(opts.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS),
     loadTimeoutMs: positiveInt(opts.loadTimeoutMs, 'loadTimeoutMs', DEFAULT_LOAD_TIMEOUT_MS),
+    replySpinUs: intOption(opts.replySpinUs, 'replySpinUs', DEFAULT_REPLY_SPIN_US, 0),
+    idleSpinUs: intOption(opts.idleSpinUs, 'idleSpinUs', DEFAULT_IDLE_SPIN_US, 0),
     useMlflow,
   };
 }

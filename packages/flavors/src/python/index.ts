@@ -6,6 +6,8 @@ export {
   DEFAULT_PYTHON,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_LOAD_TIMEOUT_MS,
+  DEFAULT_REPLY_SPIN_US,
+  DEFAULT_IDLE_SPIN_US,
   readPythonOptions,
   type PythonFunctionOptions,
 } from './flavor.js';

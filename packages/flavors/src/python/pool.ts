@@ -8,6 +8,7 @@ import type { FlavorLogger } from '../flavor.js';
 import { decodeResultPayload } from './codec.js';
 import { PythonPredictError, PythonWorkerError, type PythonException } from './errors.js';
 import { MessageType, parseJsonPayload } from './protocol.js';
+import { bridgeTrace } from './trace.js';
 import { PythonWorker, type LoadInfo, type LoadRequest } from './worker.js';
 
 export interface PoolOptions {
@@ -15,6 +16,9 @@ export interface PoolOptions {
   readonly workers: number;
   readonly timeoutMs: number;
   readonly loadTimeoutMs: number;
+  /** Busy-wait bounds in µs (PROTOCOL.md, "Waiting"): Node for an answer, an idle worker for a request; 0 never. */
+  readonly replySpinUs: number;
+  readonly idleSpinUs: number;
   readonly logger: FlavorLogger;
   readonly script?: string;
   readonly env?: NodeJS.ProcessEnv;
@@ -88,7 +92,11 @@ class WorkerSlot {
       if (this.#closed) throw new PythonWorkerError('the python_function model was closed; load it again to predict');
       const w = this.#worker?.alive ? this.#worker : await this.start();
       const frame = await w.request(MessageType.PREDICT, parts, 'predict', this.#pool.options.timeoutMs);
-      if (frame.type === MessageType.RESULT) return decodeResultPayload(frame.payload);
+      if (frame.type === MessageType.RESULT) {
+        const prediction = decodeResultPayload(frame.payload);
+        bridgeTrace?.mark(w.pid, frame.id, 'decoded');
+        return prediction;
+      }
       if (frame.type === MessageType.ERROR) throw new PythonPredictError(parseJsonPayload(frame.payload) as PythonException);
       throw new PythonWorkerError(`the Python worker answered PREDICT with message type ${frame.type}`);
     } finally {
@@ -138,6 +146,8 @@ export class PythonPool {
       id: this.#nextWorkerId++,
       python: this.options.python,
       logger: this.options.logger,
+      replySpinUs: this.options.replySpinUs,
+      idleSpinUs: this.options.idleSpinUs,
       ...(this.options.script ? { script: this.options.script } : {}),
       ...(this.options.env ? { env: this.options.env } : {}),
     });

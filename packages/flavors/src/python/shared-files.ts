@@ -79,9 +79,10 @@ export class SharedFiles {
     }
   }
 
-  /** Read `length` bytes from offset 0 of the result file into a new buffer. */
+  /** Read `length` bytes from offset 0 of the result file into a new buffer (its own ArrayBuffer, offset 0). */
   readResult(length: number): Uint8Array {
-    const out = new Uint8Array(length);
+    // not zero-filled first: every byte is overwritten below, or the read throws
+    const out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
     let got = 0;
     while (got < length) {
       const n = readSync(this.resultFd, out, got, length - got, got);

@@ -8,7 +8,9 @@ import type { Readable, Writable } from 'node:stream';
 import type { FlavorLogger } from '../flavor.js';
 import { PythonLoadError, PythonTimeoutError, PythonWorkerError, summarizePythonException, type PythonException } from './errors.js';
 import { FrameDecoder, MessageType, FRAME_HEADER_BYTES, SHARED_FLAG, encodeFrame, frameHeader, jsonPayload, parseJsonPayload, type Frame } from './protocol.js';
+import { pollWhile } from './busy-wait.js';
 import { SharedFiles } from './shared-files.js';
+import { TRACE_ENV, bridgeTrace } from './trace.js';
 
 /** The worker script shipped with this package. */
 export const WORKER_SCRIPT = fileURLToPath(new URL('../../python/mlmodel_worker.py', import.meta.url));
@@ -70,16 +72,25 @@ export class PythonWorker {
   #spawnError: Error | null = null;
   #nextId = 1;
   #stderrPartial = '';
+  /** How long Node busy-waits for an answer before sleeping (see PROTOCOL.md, "Waiting"). */
+  readonly #replySpinUs: number;
 
-  constructor(opts: { id: number; python: string; script?: string; logger: FlavorLogger; env?: NodeJS.ProcessEnv }) {
+  constructor(opts: { id: number; python: string; script?: string; logger: FlavorLogger; env?: NodeJS.ProcessEnv; replySpinUs?: number; idleSpinUs?: number }) {
     this.id = opts.id;
     this.python = opts.python;
+    this.#replySpinUs = opts.replySpinUs ?? 0;
     const logger = opts.logger;
     this.#shared = SharedFiles.open();
     const fds = this.#shared ? [this.#shared.requestFd, this.#shared.resultFd] : [];
     this.#child = spawn(opts.python, ['-u', opts.script ?? WORKER_SCRIPT], {
       stdio: ['pipe', 'pipe', 'pipe', ...fds],
-      env: { ...(opts.env ?? process.env), PYTHONUNBUFFERED: '1', ...(this.#shared ? { MLMODEL_SHARED_FDS: '3,4' } : {}) },
+      env: {
+        ...(opts.env ?? process.env),
+        PYTHONUNBUFFERED: '1',
+        MLMODEL_WORKER_SPIN_US: String(opts.idleSpinUs ?? 0),
+        ...(this.#shared ? { MLMODEL_SHARED_FDS: '3,4' } : {}),
+        ...(bridgeTrace ? { [TRACE_ENV]: bridgeTrace.file } : {}),
+      },
     });
     // the child holds its own copies of the shared descriptors now
     const child = this.#child;
@@ -106,7 +117,9 @@ export class PythonWorker {
     stdout.on('data', (chunk: Buffer) => {
       let frames: Frame[];
       try {
-        frames = this.#decoder.push(chunk).map((f) => this.#unshare(f));
+        frames = this.#decoder.push(chunk);
+        if (bridgeTrace) for (const f of frames) bridgeTrace.mark(child.pid, f.id, 'recv');
+        frames = frames.map((f) => this.#unshare(f));
       } catch (e) {
         this.#failAll(new PythonWorkerError(`the Python worker ${this.#label()} broke the protocol: ${(e as Error).message}; it is being replaced`, e));
         this.kill();
@@ -154,6 +167,7 @@ export class PythonWorker {
       }
       this.#pending.set(id, pending);
       this.#send(type, id, parts);
+      if (type === MessageType.PREDICT) pollWhile(() => this.#pending.has(id), this.#replySpinUs);
     });
   }
 
@@ -207,6 +221,7 @@ export class PythonWorker {
    * buffer it cannot raise, so a larger frame would wait for the worker to drain it piece by piece).
    */
   #send(type: (typeof MessageType)[keyof typeof MessageType], id: number, parts: readonly Uint8Array[]): void {
+    bridgeTrace?.mark(this.#child.pid, id, 'send');
     let total = 0;
     for (const p of parts) total += p.byteLength;
     if (this.#shared && this.#peerReadsShared && total >= SharedFiles.MIN_BYTES && this.#tryWriteShared(parts, total)) {
@@ -215,10 +230,11 @@ export class PythonWorker {
       const head = frameHeader(type, id, 4);
       head[4] = type | SHARED_FLAG;
       this.#stdin.write(Buffer.concat([head, len]));
-      return;
+    } else {
+      // one Buffer, one write: the socket gets the frame in a single send
+      this.#stdin.write(Buffer.concat(encodeFrame(type, id, parts), FRAME_HEADER_BYTES + total));
     }
-    // one Buffer, one write: the socket gets the frame in a single send
-    this.#stdin.write(Buffer.concat(encodeFrame(type, id, parts), FRAME_HEADER_BYTES + total));
+    bridgeTrace?.mark(this.#child.pid, id, 'written');
   }
 
   /** False when the shared file cannot take the payload (say /dev/shm is full): the socket carries it. */
@@ -244,6 +260,7 @@ export class PythonWorker {
   }
 
   #dispatch(f: Frame): void {
+    bridgeTrace?.mark(this.#child.pid, f.id, 'read');
     const p = this.#pending.get(f.id);
     if (!p) return; // a late answer to a request that timed out
     this.#pending.delete(f.id);

@@ -18,8 +18,8 @@ export {
 } from './content-type.js';
 export { parseJsonRequest, type JsonRequestOptions } from './json-request.js';
 export { parseCsvRequest } from './csv-request.js';
-export { parseParquetRequest, type ParquetOptions } from './parquet-request.js';
-export { parseArrowRequest, type TabularOptions } from './arrow-request.js';
+export type { ParquetOptions } from './parquet-request.js';
+export type { TabularOptions } from './arrow-request.js';
 export { encodePredictions, encodeJsonValue, type EncodeOptions } from './encode.js';
 export { encodeError, httpStatusForErrorCode, UNEXPECTED_ERROR_MESSAGE, type ErrorResponse, type EncodeErrorOptions } from './error-response.js';
 export { ScoringRequestError, SCORING_PROTOCOL_CHANGE_INFO, type ScoringHttpStatus } from './errors.js';

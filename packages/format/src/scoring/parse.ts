@@ -11,11 +11,9 @@ import {
   CONTENT_TYPE_PARQUET,
   parseContentType,
 } from './content-type.js';
-import { parseArrowRequest } from './arrow-request.js';
 import { parseCsvRequest } from './csv-request.js';
 import { ScoringRequestError } from './errors.js';
 import { parseJsonRequest } from './json-request.js';
-import { parseParquetRequest } from './parquet-request.js';
 import type { ScoringRequest } from './types.js';
 
 export interface ScoringRequestOptions {
@@ -65,9 +63,10 @@ export async function parseScoringRequest(
     case CONTENT_TYPE_CSV:
       return parseCsvRequest(body, schema);
     case CONTENT_TYPE_PARQUET:
-      return parseParquetRequest(body, schema, { maxDecodedBytes: opts.maxDecodedBytes, maxRows: opts.maxParquetRows, timeoutMs: opts.parquetTimeoutMs });
+      // Arrow and Parquet code loads on first use: apache-arrow alone takes ~270 ms to import
+      return (await import('./parquet-request.js')).parseParquetRequest(body, schema, { maxDecodedBytes: opts.maxDecodedBytes, maxRows: opts.maxParquetRows, timeoutMs: opts.parquetTimeoutMs });
     case CONTENT_TYPE_ARROW_STREAM:
     case CONTENT_TYPE_ARROW_FILE:
-      return parseArrowRequest(body, schema, { maxDecodedBytes: opts.maxDecodedBytes });
+      return (await import('./arrow-request.js')).parseArrowRequest(body, schema, { maxDecodedBytes: opts.maxDecodedBytes });
   }
 }

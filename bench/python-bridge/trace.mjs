@@ -1,0 +1,109 @@
+// Where a python_function bridge round trip spends its time: runs the iris_sklearn model with
+// MLMODEL_BRIDGE_TRACE set (Node and the worker timestamp each phase on the same monotonic clock)
+// and prints the median of every phase-to-phase step per row count.
+//
+//   npm run build && node bench/python-bridge/trace.mjs [--python /usr/bin/python3] [--spin-us N] [ROWS...]
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MODEL = join(ROOT, '..', 'shared', 'fixtures', 'mlflow-3.5', 'iris_sklearn');
+const args = process.argv.slice(2);
+const at = args.indexOf('--python');
+const PYTHON = at >= 0 ? args.splice(at, 2)[1] : (process.env.MLMODEL_PYTHON ?? '/usr/bin/python3');
+const spinAt = args.indexOf('--spin-us');
+const spinUs = spinAt >= 0 ? Number(args.splice(spinAt, 2)[1]) : null;
+const SPIN = spinUs === null ? {} : { replySpinUs: spinUs, idleSpinUs: spinUs };
+const SIZES = args.length > 0 ? args.map(Number) : [1, 10_000];
+const COLUMNS = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+const CALLS = 2000;
+
+const dir = await mkdtemp(join(os.tmpdir(), 'mlmodel-trace-'));
+const traceFile = join(dir, 'trace.txt');
+process.env.MLMODEL_BRIDGE_TRACE = traceFile; // before the flavors package reads it
+
+const { column, columnBatch, openModelDir } = await import(join(ROOT, 'packages/format/dist/index.js'));
+const { createRegistry, predictParsed } = await import(join(ROOT, 'packages/flavors/dist/index.js'));
+const { bridgeTrace } = await import(join(ROOT, 'packages/flavors/dist/python/trace.js'));
+
+function batchOf(n) {
+  return columnBatch(
+    COLUMNS.map((name, j) => column(name, 'float64', Float64Array.from({ length: n }, (_, i) => 4 + ((i * 7 + j * 13) % 40) / 10))),
+    n,
+  );
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Phases in the order a request passes them; `call` is predictParsed's start (schema enforcement, encoding). */
+const ORDER = [
+  'node call',
+  'node send',
+  'node written',
+  'py woke',
+  'py read',
+  'py built',
+  'py predicted',
+  'py encoded',
+  'py replied',
+  'node recv',
+  'node read',
+  'node decoded',
+  'node done',
+];
+
+const model = await createRegistry().load(await openModelDir(MODEL), { flavor: 'python_function', options: { python: PYTHON, workers: 1, ...SPIN } });
+const pid = model.pids[0];
+const calls = {};
+try {
+  for (const n of SIZES) {
+    const batch = batchOf(n);
+    const marks = [];
+    for (let i = 0; i < CALLS; i++) {
+      const t0 = process.hrtime.bigint();
+      await predictParsed(model, batch, null);
+      marks.push([t0, process.hrtime.bigint()]);
+    }
+    calls[n] = marks;
+  }
+} finally {
+  await model.close();
+}
+bridgeTrace.flush();
+
+// request ids are assigned in call order: 1 is LOAD, then one per predict
+const byId = new Map();
+for (const line of (await readFile(traceFile, 'utf8')).split('\n')) {
+  const [side, p, id, phase, ns] = line.split(' ');
+  if (!ns || Number(p) !== pid) continue;
+  if (!byId.has(id)) byId.set(id, {});
+  byId.get(id)[`${side} ${phase}`] = BigInt(ns);
+}
+let nextId = 2;
+for (const n of SIZES) {
+  const steps = new Map();
+  const totals = [];
+  for (const [t0, t1] of calls[n]) {
+    const m = byId.get(String(nextId++)) ?? {};
+    m['node call'] = t0;
+    m['node done'] = t1;
+    totals.push(Number(t1 - t0) / 1000);
+    const present = ORDER.filter((k) => m[k] !== undefined);
+    for (let k = 1; k < present.length; k++) {
+      const key = `${present[k - 1]} → ${present[k]}`;
+      if (!steps.has(key)) steps.set(key, []);
+      steps.get(key).push(Number(m[present[k]] - m[present[k - 1]]) / 1000);
+    }
+  }
+  console.log(`\n${n} rows, ${calls[n].length} calls: round trip median ${median(totals).toFixed(1)} µs`);
+  let sum = 0;
+  for (const [key, xs] of steps) {
+    const med = median(xs.slice(xs.length / 4)); // skip the warm-up quarter
+    sum += med;
+    console.log(`  ${key.padEnd(34)} ${med.toFixed(1).padStart(8)} µs`);
+  }
+  console.log(`  ${'sum of step medians'.padEnd(34)} ${sum.toFixed(1).padStart(8)} µs`);
+}
+await rm(dir, { recursive: true, force: true });

@@ -1,0 +1,106 @@
+import { basename, resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { serve, type BatchingOptions, type ModelSpec } from '@mlmodel/serve';
+import { pythonOptions, type PythonCliOptions } from '../args.js';
+import type { Io } from '../output.js';
+
+export interface ServeCliOptions extends PythonCliOptions {
+  model: string[];
+  host?: string;
+  port?: string;
+  workers?: string;
+  maxBatchSize?: string[];
+  maxBatchDelayMs?: string[];
+  maxQueueSize?: string[];
+  timeout?: string;
+  bodyLimitMb?: string;
+  authToken?: string;
+  cors?: string[];
+  logLevel?: string;
+  stackTraces?: boolean;
+  flavor?: string;
+  plugin?: string[];
+}
+
+const MODEL_SPEC = /^([A-Za-z0-9][\w.-]{0,127})(?::([\w.-]{1,64}))?=(.+)$/;
+
+function positiveInt(v: string, what: string, min = 1): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${what} must be an integer ≥ ${min}, got ${v}`);
+  return n;
+}
+
+/** `PATH`, `name=PATH` or `name:version=PATH`. A bare path is named after its directory. */
+export function parseModelSpec(v: string): { name: string; version?: string; path: string } {
+  const m = MODEL_SPEC.exec(v);
+  if (m && !v.startsWith('/') && !v.startsWith('.')) return { name: m[1]!, ...(m[2] ? { version: m[2] } : {}), path: m[3]! };
+  const name = basename(resolve(v.replace(/^file:\/\//, '').replace(/\/MLmodel$/, ''))).replace(/[^\w.-]/g, '_') || 'model';
+  return { name, path: v };
+}
+
+/**
+ * Per-model numbers: `N` applies to every model, `name=N` to one (later wins). Returns a lookup
+ * by model name.
+ */
+function perModel(values: readonly string[] | undefined, what: string, min: number): (name: string) => number | undefined {
+  let all: number | undefined;
+  const byName = new Map<string, number>();
+  for (const v of values ?? []) {
+    const at = v.lastIndexOf('=');
+    if (at < 0) all = positiveInt(v, what, min);
+    else byName.set(v.slice(0, at), positiveInt(v.slice(at + 1), what, min));
+  }
+  return (name) => byName.get(name) ?? all;
+}
+
+/** The port: --port, else $SAGEMAKER_BIND_TO_PORT (SageMaker), $MLMODEL_PORT, $MLFLOW_PORT, else 5000. */
+function resolvePort(flag: string | undefined): number {
+  const env = process.env;
+  const v = flag ?? env.SAGEMAKER_BIND_TO_PORT ?? env.MLMODEL_PORT ?? env.MLFLOW_PORT;
+  return v === undefined ? 5000 : positiveInt(v, '--port', 0);
+}
+
+export function modelSpecs(o: ServeCliOptions): ModelSpec[] {
+  const batchSize = perModel(o.maxBatchSize, '--max-batch-size', 1);
+  const delay = perModel(o.maxBatchDelayMs, '--max-batch-delay-ms', 0);
+  const queue = perModel(o.maxQueueSize, '--max-queue-size', 1);
+  const python = pythonOptions(o);
+  return o.model.map((v) => {
+    const spec = parseModelSpec(v);
+    for (const key of [...(o.maxBatchSize ?? []), ...(o.maxBatchDelayMs ?? []), ...(o.maxQueueSize ?? [])]) {
+      const at = key.lastIndexOf('=');
+      if (at >= 0 && !o.model.some((m) => parseModelSpec(m).name === key.slice(0, at))) {
+        throw new InvalidArgumentError(`no model named '${key.slice(0, at)}' (in ${key})`);
+      }
+    }
+    const size = batchSize(spec.name) ?? 1;
+    const workers = typeof python.workers === 'number' ? python.workers : 1;
+    const batching: BatchingOptions | null =
+      size > 1 ? { maxBatchSize: size, maxBatchDelayMs: delay(spec.name) ?? 2, maxQueueSize: queue(spec.name) ?? 1024, maxConcurrency: workers } : null;
+    return { ...spec, options: python, batching, ...(o.flavor ? { flavor: o.flavor } : {}) };
+  });
+}
+
+/** Run the REST server until SIGTERM/SIGINT (then drain and exit 0). */
+export async function serveCommand(o: ServeCliOptions, io: Io, version: string): Promise<number> {
+  const env = process.env;
+  const timeoutS = o.timeout ?? env.MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT;
+  const workers = o.workers ?? env.MLFLOW_MODELS_WORKERS;
+  const fromEnv = (env.MLMODEL_PLUGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  await serve({
+    models: modelSpecs(o),
+    host: o.host ?? env.MLMODEL_HOST ?? env.MLFLOW_HOST ?? '127.0.0.1',
+    port: resolvePort(o.port),
+    workers: workers === undefined ? 1 : positiveInt(workers, '--workers'),
+    requestTimeoutMs: timeoutS === undefined ? undefined : positiveInt(timeoutS, '--timeout') * 1000,
+    bodyLimitBytes: o.bodyLimitMb === undefined ? undefined : positiveInt(o.bodyLimitMb, '--body-limit-mb') * 1024 * 1024,
+    authToken: o.authToken ?? env.MLMODEL_AUTH_TOKEN ?? null,
+    corsOrigins: o.cors ?? [],
+    logLevel: o.logLevel ?? env.MLMODEL_LOG_LEVEL ?? 'info',
+    includeStackTrace: o.stackTraces ?? false,
+    plugins: [...fromEnv, ...(o.plugin ?? [])],
+    version,
+    onReady: (url) => io.err(`mlmodel: serving ${o.model.length} model(s) at ${url}`),
+  });
+  return 0;
+}

@@ -1,0 +1,96 @@
+/**
+ * `--workers N`: N server processes sharing one port (node:cluster), like uvicorn/gunicorn
+ * workers. The primary loads no model; it starts the workers, restarts one that dies, forwards
+ * SIGTERM/SIGINT so each drains, and exits when all have. A worker that fails before it is ready
+ * (a model that cannot load) stops the whole server with that error.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { MlmodelError } from '@mlmodel/format';
+import { serveClusterMetrics, useClusterMetrics } from './metrics/cluster-metrics.js';
+import { startServer, type RunOptions } from './run.js';
+
+const READY = 'mlmodel:ready';
+const FAILED = 'mlmodel:failed';
+
+export interface ServeOptions extends RunOptions {
+  /** Server processes (default 1: serve in this process). */
+  readonly workers?: number;
+  /** Called once every process serves with all models ready. */
+  readonly onReady?: (url: string) => void;
+}
+
+/** Serve until SIGTERM/SIGINT; resolves after the drain. Rejects if a model fails to load. */
+export async function serve(opts: ServeOptions): Promise<void> {
+  const workers = opts.workers ?? 1;
+  if (cluster.isWorker) return serveAsWorker(opts);
+  if (workers <= 1) {
+    const s = await startServer(opts);
+    await s.ready;
+    opts.onReady?.(s.url);
+    await s.closed;
+    return;
+  }
+  return servePrimary(opts, workers);
+}
+
+async function serveAsWorker(opts: ServeOptions): Promise<void> {
+  let s;
+  try {
+    s = await startServer({ ...opts, handleSignals: true, listenAfterLoad: true });
+    useClusterMetrics(s.context.metrics);
+    await s.ready;
+  } catch (e) {
+    process.send!({ type: FAILED, message: (e as Error).message });
+    throw e;
+  }
+  process.send!({ type: READY, url: s.url });
+  await s.closed;
+  // the IPC channel to the primary would keep this process alive
+  cluster.worker?.disconnect();
+}
+
+function servePrimary(opts: ServeOptions, n: number): Promise<void> {
+  serveClusterMetrics();
+  return new Promise<void>((resolve, reject) => {
+    let stopping = false;
+    let readyCount = 0;
+    let announced = false;
+    const ready = new WeakSet<Worker>();
+    const fork = (): void => {
+      const w = cluster.fork();
+      w.on('message', (msg: { type?: string; url?: string; message?: string }) => {
+        if (msg?.type === READY && !ready.has(w)) {
+          ready.add(w);
+          if (++readyCount === n && !announced) {
+            announced = true;
+            opts.onReady?.(msg.url!);
+          }
+        } else if (msg?.type === FAILED) {
+          stop();
+          reject(new MlmodelError(msg.message ?? 'a worker failed to start'));
+        }
+      });
+    };
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    };
+    cluster.on('exit', (w, code, signal) => {
+      if (!stopping && ready.has(w)) {
+        console.error(`mlmodel: worker ${w.process.pid} exited (${signal ?? code}); starting a new one`);
+        readyCount--;
+        fork();
+        return;
+      }
+      if (!stopping && !ready.has(w)) {
+        stop();
+        reject(new MlmodelError(`a server worker exited (${signal ?? code}) before it was ready`));
+      }
+      if (Object.keys(cluster.workers ?? {}).length === 0) resolve();
+    });
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    for (let i = 0; i < n; i++) fork();
+  });
+}

@@ -1,0 +1,15 @@
+/**
+ * @mlmodel/serve — the REST scoring server: MLflow's scoring protocol, Open Inference Protocol
+ * v2, Arrow IPC, adaptive batching, Prometheus metrics, OpenAPI.
+ */
+export { createServer } from './server.js';
+export { isPublicPath } from './http/public-paths.js';
+export type { ServeContext } from './context.js';
+export * from './options.js';
+export * from './errors.js';
+export { ModelRepository, type ModelSpec, type ModelEntry, type ModelState } from './models/model-repository.js';
+export { ServedModel, type BatchObserver } from './models/served-model.js';
+export { AdaptiveBatcher, type BatchingOptions, type BatchReport } from './batching/adaptive-batcher.js';
+export { ServerMetrics } from './metrics/server-metrics.js';
+export { startServer, type RunOptions, type RunningServer } from './run.js';
+export { serve, type ServeOptions } from './cluster.js';

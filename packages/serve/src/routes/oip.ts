@@ -1,0 +1,109 @@
+/**
+ * Open Inference Protocol v2 (KServe V2 REST): health, server and model metadata, readiness and
+ * inference, with the binary tensor data extension. Errors are `{"error": "..."}` bodies with
+ * KServe's statuses (400 invalid input, 404 unknown model, 503 not ready, 500 internal); wrong
+ * methods are 405. The codec lives in ../oip; predictions go through `ServedModel.predict`, the
+ * path that enforces the MLflow signature for every protocol.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServeContext } from '../context.js';
+import { withDeadline } from '../http/deadline.js';
+import { sendOipError } from '../http/error-reply.js';
+import { routeWith405 } from '../http/routes.js';
+import { ModelRepository, type ModelEntry } from '../models/model-repository.js';
+import type { ServedModel } from '../models/served-model.js';
+import {
+  HEADER_CONTENT_LENGTH,
+  encodeInferResponse,
+  modelMetadata,
+  parseInferRequest,
+  predictionOutputs,
+  schemaTensors,
+  serverMetadata,
+  toModelInput,
+  type MetadataTensor,
+} from '../oip/index.js';
+
+const EMPTY = new Uint8Array(0);
+
+interface ModelParams {
+  readonly name: string;
+  readonly version?: string;
+}
+
+function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json').send(JSON.stringify(body));
+}
+
+async function methodNotAllowed(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  return sendJson(reply, 405, { error: `Method ${req.method} is not allowed here` });
+}
+
+/** The model's inputs as metadata tensors, computed once per loaded model. */
+const inputsOf = new WeakMap<ServedModel, readonly MetadataTensor[]>();
+function modelInputs(served: ServedModel): readonly MetadataTensor[] {
+  let m = inputsOf.get(served);
+  if (!m) inputsOf.set(served, (m = schemaTensors(served.model.signature?.inputs ?? null, 'input')));
+  return m;
+}
+
+export function oipRoutes(app: FastifyInstance, ctx: ServeContext): void {
+  app.setErrorHandler((err, _req, reply) => sendOipError(reply, err));
+
+  routeWith405(app, ['GET'], '/v2', async (_req, reply) => sendJson(reply, 200, serverMetadata(ctx.options.version)), methodNotAllowed);
+  routeWith405(app, ['GET'], '/v2/health/live', async (_req, reply) => sendJson(reply, 200, { live: true }), methodNotAllowed);
+  routeWith405(
+    app,
+    ['GET'],
+    '/v2/health/ready',
+    async (_req, reply) => {
+      const ready = ctx.repo.allReady;
+      return sendJson(reply, ready ? 200 : 503, { ready });
+    },
+    methodNotAllowed,
+  );
+
+  const entryOf = (req: FastifyRequest): ModelEntry => {
+    const { name, version } = req.params as ModelParams;
+    return ctx.repo.find(name, version);
+  };
+
+  const metadata = async (req: FastifyRequest, reply: FastifyReply) => {
+    const entry = entryOf(req);
+    const served = ModelRepository.ready(entry);
+    return sendJson(reply, 200, modelMetadata(entry.spec.name, entry.spec.version ?? null, served.model.flavor, served.model.signature));
+  };
+
+  const modelReady = async (req: FastifyRequest, reply: FastifyReply) => {
+    const entry = entryOf(req);
+    const ready = entry.state === 'ready';
+    return sendJson(reply, ready ? 200 : 503, { name: entry.spec.name, ready });
+  };
+
+  const infer = async (req: FastifyRequest, reply: FastifyReply) => {
+    const entry = entryOf(req);
+    const served = ModelRepository.ready(entry);
+    const signature = served.model.signature;
+    const body = req.body instanceof Uint8Array ? req.body : EMPTY;
+    const encoded = await withDeadline(ctx.options.requestTimeoutMs, async (signal) => {
+      const request = parseInferRequest(body, req.headers[HEADER_CONTENT_LENGTH], { modelInputs: modelInputs(served) });
+      const input = toModelInput(request.inputs, signature);
+      const prediction = await served.predict(input, signature?.params ? request.parameters : null, signal);
+      return encodeInferResponse(predictionOutputs(prediction, signature?.outputs ?? null), {
+        modelName: entry.spec.name,
+        modelVersion: entry.spec.version ?? null,
+        id: request.id ?? req.id,
+        requested: request.outputs,
+        binaryDefault: request.binaryOutput,
+      });
+    });
+    if (encoded.headerLength === null) return reply.code(200).header('content-type', 'application/json').send(encoded.body);
+    return reply.code(200).header('content-type', 'application/octet-stream').header(HEADER_CONTENT_LENGTH, String(encoded.headerLength)).send(encoded.body);
+  };
+
+  for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+    routeWith405(app, ['GET'], base, metadata, methodNotAllowed);
+    routeWith405(app, ['GET'], `${base}/ready`, modelReady, methodNotAllowed);
+    routeWith405(app, ['POST'], `${base}/infer`, infer, methodNotAllowed);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Start a server process: listen at once (liveness answers immediately), load the models in the
+ * background (readiness follows), and on SIGTERM/SIGINT stop accepting, drain what was accepted,
+ * close the models and resolve `closed`.
+ */
+import type { FastifyInstance } from 'fastify';
+import { createRegistry, type FlavorLogger } from '@mlmodel/flavors';
+import { ModelRepository, type ModelSpec } from './models/model-repository.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, type ServerOptions } from './options.js';
+import { createServer } from './server.js';
+import type { ServeContext } from './context.js';
+import { Drain } from './drain.js';
+
+export interface RunOptions extends ServerOptions {
+  readonly models: readonly ModelSpec[];
+  /** Interface to bind (default 127.0.0.1). */
+  readonly host?: string;
+  /** Port (default 5000; 0 picks a free one). */
+  readonly port?: number;
+  /** Third-party flavor plugins to register before loading. */
+  readonly plugins?: readonly string[];
+  /**
+   * Load the models before listening (default false: listen first, so liveness answers at once
+   * and /ping says 503 until ready). Workers sharing a port use this, so that no connection
+   * reaches a worker that cannot answer yet.
+   */
+  readonly listenAfterLoad?: boolean;
+  /** Install SIGTERM/SIGINT handlers that drain and close (default true). */
+  readonly handleSignals?: boolean;
+}
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly context: ServeContext;
+  /** `http://host:port` the server listens on. */
+  readonly url: string;
+  /** Resolves when every model has loaded; rejects with the first load error (the server then closes). */
+  readonly ready: Promise<void>;
+  /** Stop accepting, drain in-flight requests, close models. Idempotent. */
+  close(): Promise<void>;
+  /** Resolves once the server has closed (after `close()` or a signal). */
+  readonly closed: Promise<void>;
+}
+
+/** A FlavorLogger that writes to the server's pino logger. */
+function flavorLogger(app: FastifyInstance): FlavorLogger {
+  return { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) };
+}
+
+export async function startServer(opts: RunOptions): Promise<RunningServer> {
+  const registry = createRegistry();
+  for (const p of opts.plugins ?? []) await registry.loadPlugin(p);
+  const repo = new ModelRepository(opts.models);
+  const { app, context } = createServer(repo, opts);
+
+  const drain = new Drain();
+  drain.attach(app);
+  const listen = async (): Promise<string> => {
+    const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 5000 });
+    app.log.info(`listening on ${address}`);
+    return address;
+  };
+  const started = performance.now();
+  const loading = (): Promise<void> => repo.loadAll(registry, flavorLogger(app), (model, r) => context.metrics.observeBatch(model, r));
+  let loaded: Promise<void> | null = null;
+  if (opts.listenAfterLoad) {
+    loaded = loading();
+    try {
+      await loaded;
+    } catch (e) {
+      await repo.closeAll();
+      throw e;
+    }
+  }
+  const address = await listen();
+
+  let closing: Promise<void> | null = null;
+  let markClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    app.log.info(`${signal}: draining in-flight requests`);
+    void close();
+  };
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      if (opts.handleSignals !== false) {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+      try {
+        await drain.drain((opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) + 5_000);
+        await app.close();
+        const stats = drain.stats;
+        // proof for operators (and the SIGTERM test) that every request read was answered
+        const lost = stats.received - stats.answered - stats.abandoned;
+        app.log[lost === 0 ? 'info' : 'warn']({ ...stats, unanswered: lost }, 'drained');
+      } finally {
+        await repo.closeAll();
+        markClosed();
+      }
+    })();
+    return closing;
+  };
+  if (opts.handleSignals !== false) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+
+  const ready = (loaded ?? loading()).then(
+    () => {
+      app.log.info(`${repo.entries.length} model(s) ready in ${Math.round(performance.now() - started)} ms: ${repo.entries.map((e) => `${e.spec.name} (${e.model!.model.flavor})`).join(', ')}`);
+    },
+    async (err: unknown) => {
+      await close();
+      throw err;
+    },
+  );
+  ready.catch(() => undefined);
+  return { app, context, url: address, ready, close, closed };
+}

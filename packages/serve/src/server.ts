@@ -1,0 +1,82 @@
+/**
+ * The HTTP server: one fastify instance whose route groups are encapsulated plugins (MLflow
+ * scoring protocol, Open Inference Protocol v2, metrics, OpenAPI/docs), each with the error
+ * format of its protocol. Bodies are taken as raw bytes and parsed by @mlmodel/format's one
+ * request parser, never by fastify.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { ServeContext } from './context.js';
+import { requireBearerToken } from './http/auth.js';
+import { enableCors } from './http/cors.js';
+import { isPublicPath } from './http/public-paths.js';
+import { drainRequestBody } from './http/linger.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
+import type { ModelRepository } from './models/model-repository.js';
+import { resolveServerOptions, type ServerOptions } from './options.js';
+import { mlflowRoutes } from './routes/mlflow.js';
+import { oipRoutes } from './routes/oip.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { openapiRoutes } from './routes/openapi.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Build (but do not start) a server for `repo`'s models. */
+export function createServer(repo: ModelRepository, options: ServerOptions = {}, metrics?: ServerMetrics): { app: FastifyInstance; context: ServeContext } {
+  const opts = resolveServerOptions(options);
+  const ctx: ServeContext = { repo, options: opts, metrics: metrics ?? new ServerMetrics({ processMetrics: opts.processMetrics }) };
+  const app = Fastify({
+    logger: { level: opts.logLevel, ...(opts.logStream ? { stream: opts.logStream } : {}) },
+    // one access line per request from our onResponse hook, none from fastify
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.bodyLimitBytes,
+    requestTimeout: opts.requestTimeoutMs + 5_000,
+    // the drain (drain.ts) refuses requests during shutdown itself, counted, with Retry-After
+    return503OnClosing: false,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+
+  // raw bytes for every content type (and none): @mlmodel/format parses them
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.bodyLimitBytes }, (_req, body, done) => done(null, body));
+
+  // callback-style hooks where no await is needed: no promise per request and hook
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id);
+    done();
+  });
+  // a body refused as too large is still being sent: take the rest before answering, so the client sees the 413
+  // (callback style: every response passes here, only a 413 needs to wait)
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (reply.statusCode !== 413) return done(null, payload);
+    drainRequestBody(req.raw).then(
+      () => done(null, payload),
+      (err: Error) => done(err),
+    );
+  });
+  // the level is fixed for the server's life: skip building the access line when it is not written
+  const accessLog = (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') ?? true;
+  app.addHook('onResponse', (req, reply, done) => {
+    const ms = reply.elapsedTime;
+    ctx.metrics.observeRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, ms / 1000);
+    if (accessLog) req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(ms * 100) / 100 }, 'request completed');
+    done();
+  });
+  if (opts.corsOrigins.length > 0) enableCors(app, opts.corsOrigins);
+  if (opts.authToken) requireBearerToken(app, opts.authToken, isPublicPath);
+
+  app.setNotFoundHandler((req, reply) => {
+    if (req.url.startsWith('/v2')) return reply.code(404).header('content-type', 'application/json').send(JSON.stringify({ error: `Not found: ${req.method} ${req.url.split('?', 1)[0]}` }));
+    return reply.code(404).header('content-type', 'application/json').send('{"detail":"Not Found"}');
+  });
+
+  void app.register(async (scope) => mlflowRoutes(scope, ctx));
+  void app.register(async (scope) => oipRoutes(scope, ctx));
+  void app.register(async (scope) => metricsRoutes(scope, ctx));
+  void app.register(async (scope) => openapiRoutes(scope, ctx));
+  return { app, context: ctx };
+}
