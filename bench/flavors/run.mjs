@@ -17,6 +17,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { URL, fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { machineInfo } from '../support/machine.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FORMAT_DIST = join(ROOT, 'packages/format/dist/index.js');
@@ -211,19 +212,10 @@ try {
   ];
   const rows = [];
   for (const c of cases) rows.push(await runCase(c));
-  const cpus = os.cpus();
   const result = {
     benchmark: 'onnx flavor LoadedModel.predict vs InferenceSession.run',
     command: `node bench/flavors/run.mjs${QUICK ? ' --quick' : ''}`,
-    machine: {
-      cpus: cpus.length,
-      cpu_model: cpus[0]?.model ?? null,
-      total_memory_gib: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      node: process.version,
-      onnxruntime_node: ort.env.versions.node,
-      date: new Date().toISOString(),
-    },
+    machine: machineInfo({ onnxruntime_node: ort.env.versions.node }),
     targets: { batch_ge_64: 'predict <= 1.10 x session.run', batch_1: 'predict - session.run <= 50 us' },
     cases: rows,
   };

@@ -11,6 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { machineInfo } from '../support/machine.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL = join(ROOT, '..', 'shared', 'fixtures', 'mlflow-3.5', 'iris_sklearn');
@@ -71,7 +72,6 @@ try {
   await model.close();
 }
 
-const cpus = os.cpus();
 const out = join(ROOT, 'bench/results/python-bridge.json');
 await mkdir(dirname(out), { recursive: true });
 await writeFile(
@@ -80,7 +80,7 @@ await writeFile(
     {
       benchmark: 'python_function bridge round trip vs in-process sklearn predict',
       command: 'node bench/python-bridge/run.mjs',
-      machine: { cpus: cpus.length, cpu_model: cpus[0]?.model ?? null, node: process.version, python: PYTHON, date: new Date().toISOString() },
+      machine: machineInfo({ python: PYTHON, loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100) }),
       cases,
     },
     null,

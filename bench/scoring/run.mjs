@@ -6,9 +6,9 @@
 // Writes bench/results/scoring.json. Ratios > 1 mean our codec is slower than the bare baseline,
 // which does less (no MLflow formats, no schema casting, JS number formatting instead of Python's).
 import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { machineInfo } from '../support/machine.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const { Utf8Array, encodePredictions, parseScoringRequest, parseSchema, tensor, tensorBatch } = await import(join(ROOT, 'packages/format/dist/index.js'));
@@ -72,9 +72,8 @@ await compare('parse inputs 4096x3 float32 tensor', () => parseScoringRequest(tB
 
 const out = join(ROOT, 'bench/results/scoring.json');
 await mkdir(dirname(out), { recursive: true });
-const cpus = os.cpus();
 await writeFile(
   out,
-  `${JSON.stringify({ benchmark: 'scoring codec vs JSON.parse/JSON.stringify', command: 'node bench/scoring/run.mjs', machine: { cpus: cpus.length, cpu_model: cpus[0]?.model ?? null, node: process.version, date: new Date().toISOString() }, cases }, null, 2)}\n`,
+  `${JSON.stringify({ benchmark: 'scoring codec vs JSON.parse/JSON.stringify', command: 'node bench/scoring/run.mjs', machine: machineInfo(), cases }, null, 2)}\n`,
 );
 console.log(`wrote ${out}`);

@@ -44,9 +44,12 @@ async function serveAsWorker(opts: ServeOptions): Promise<void> {
     throw e;
   }
   process.send!({ type: READY, url: s.url });
+  // a primary that died (SIGKILL, OOM) leaves no one to forward signals: drain and exit
+  const server = s;
+  process.once('disconnect', () => void server.close());
   await s.closed;
   // the IPC channel to the primary would keep this process alive
-  cluster.worker?.disconnect();
+  if (process.connected) cluster.worker?.disconnect();
 }
 
 function servePrimary(opts: ServeOptions, n: number): Promise<void> {

@@ -4,7 +4,7 @@
  * format of its protocol. Bodies are taken as raw bytes and parsed by @mlmodel/format's one
  * request parser, never by fastify.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { ServeContext } from './context.js';
 import { requireBearerToken } from './http/auth.js';
@@ -21,10 +21,21 @@ import { openapiRoutes } from './routes/openapi.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/**
+ * Request ids unique across processes and restarts without a UUID per request (randomUUID is a
+ * measurable share of a small request): a random per-process prefix and a counter.
+ */
+function requestIds(): () => string {
+  const prefix = randomBytes(6).toString('hex');
+  let n = 0;
+  return () => `${prefix}-${(n++).toString(36)}`;
+}
+
 /** Build (but do not start) a server for `repo`'s models. */
 export function createServer(repo: ModelRepository, options: ServerOptions = {}, metrics?: ServerMetrics): { app: FastifyInstance; context: ServeContext } {
   const opts = resolveServerOptions(options);
   const ctx: ServeContext = { repo, options: opts, metrics: metrics ?? new ServerMetrics({ processMetrics: opts.processMetrics }) };
+  const nextId = requestIds();
   const app = Fastify({
     logger: { level: opts.logLevel, ...(opts.logStream ? { stream: opts.logStream } : {}) },
     // one access line per request from our onResponse hook, none from fastify
@@ -36,7 +47,7 @@ export function createServer(repo: ModelRepository, options: ServerOptions = {},
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : nextId();
     },
   });
 

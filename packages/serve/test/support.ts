@@ -55,13 +55,19 @@ let counter = 0;
  * A js_function model from inline module source, with a signature given as MLflow's JSON strings
  * (`{"inputs": "[...]", "outputs": ..., "params": ...}`). Returns its directory.
  */
-export async function jsModel(source: string, signature: { inputs: string; outputs?: string; params?: string } | null): Promise<string> {
+export async function jsModel(
+  source: string,
+  signature: { inputs: string; outputs?: string; params?: string } | null,
+  opts: { typeHint?: boolean } = {},
+): Promise<string> {
   const src = join(tmp, `src-${++counter}`);
   mkdirSync(src);
   writeFileSync(join(src, 'model.mjs'), source);
   const dir = join(tmp, `model-${counter}`);
   mkdirSync(dir);
   const saved = await jsFunctionFlavor.save!({ modulePath: join(src, 'model.mjs'), validate: false }, dir);
-  await writeMLmodel(dir, createMLmodel({ flavors: saved.flavors, signature: signature ? parseSignature(signature) : null }));
+  const mlmodel = createMLmodel({ flavors: saved.flavors, signature: signature ? parseSignature(signature) : null });
+  if (opts.typeHint) mlmodel.is_signature_from_type_hint = true;
+  await writeMLmodel(dir, mlmodel);
   return dir;
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { serve, type BatchingOptions, type ModelSpec } from '@mlmodel/serve';
@@ -53,11 +54,20 @@ function perModel(values: readonly string[] | undefined, what: string, min: numb
   return (name) => byName.get(name) ?? all;
 }
 
-/** The port: --port, else $SAGEMAKER_BIND_TO_PORT (SageMaker), $MLMODEL_PORT, $MLFLOW_PORT, else 5000. */
-function resolvePort(flag: string | undefined): number {
-  const env = process.env;
-  const v = flag ?? env.SAGEMAKER_BIND_TO_PORT ?? env.MLMODEL_PORT ?? env.MLFLOW_PORT;
-  return v === undefined ? 5000 : positiveInt(v, '--port', 0);
+/** Whether this process runs in a container (Docker, Podman, or an OCI runtime that says so). */
+export function inContainer(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.container) || existsSync('/.dockerenv') || existsSync('/run/.containerenv');
+}
+
+/**
+ * Where to listen: --host/--port, else $SAGEMAKER_BIND_TO_PORT (SageMaker), $MLMODEL_HOST/PORT,
+ * $MLFLOW_HOST/PORT; else 0.0.0.0:8080 in a container (SageMaker's and Azure ML's contract, and a
+ * container's loopback is unreachable from outside) and 127.0.0.1:5000 elsewhere (MLflow's default).
+ */
+export function resolveAddress(o: { host?: string; port?: string }, env: NodeJS.ProcessEnv = process.env, container = inContainer(env)): { host: string; port: number } {
+  const host = o.host ?? env.MLMODEL_HOST ?? env.MLFLOW_HOST ?? (container ? '0.0.0.0' : '127.0.0.1');
+  const port = o.port ?? env.SAGEMAKER_BIND_TO_PORT ?? env.MLMODEL_PORT ?? env.MLFLOW_PORT;
+  return { host, port: port === undefined ? (container ? 8080 : 5000) : positiveInt(port, '--port', 0) };
 }
 
 export function modelSpecs(o: ServeCliOptions): ModelSpec[] {
@@ -89,8 +99,7 @@ export async function serveCommand(o: ServeCliOptions, io: Io, version: string):
   const fromEnv = (env.MLMODEL_PLUGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   await serve({
     models: modelSpecs(o),
-    host: o.host ?? env.MLMODEL_HOST ?? env.MLFLOW_HOST ?? '127.0.0.1',
-    port: resolvePort(o.port),
+    ...resolveAddress(o),
     workers: workers === undefined ? 1 : positiveInt(workers, '--workers'),
     requestTimeoutMs: timeoutS === undefined ? undefined : positiveInt(timeoutS, '--timeout') * 1000,
     bodyLimitBytes: o.bodyLimitMb === undefined ? undefined : positiveInt(o.bodyLimitMb, '--body-limit-mb') * 1024 * 1024,

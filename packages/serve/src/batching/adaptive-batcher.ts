@@ -47,8 +47,16 @@ interface Pending {
   readonly enqueuedAt: number;
   readonly resolve: (p: Prediction) => void;
   readonly reject: (e: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  readonly onAbort: (() => void) | undefined;
+  readonly cancel: Cancellation | undefined;
+}
+
+/**
+ * What tells the batcher a request was given up (its deadline passed): an AbortSignal or anything
+ * with an `aborted` flag. Checked when the request would join a model call, so no listener is
+ * registered per request (that costs more than a small request's model call).
+ */
+export interface Cancellation {
+  readonly aborted: boolean;
 }
 
 function paramsKey(params: Readonly<Record<string, unknown>>): string {
@@ -61,6 +69,7 @@ export class AdaptiveBatcher {
   private readonly queue: Pending[] = [];
   private running = 0;
   private timer: NodeJS.Timeout | null = null;
+  private rowsQueued = 0;
   /** Layout keys whose predictions turned out not to be row-aligned. */
   private readonly unsplittable = new Set<string>();
 
@@ -81,32 +90,26 @@ export class AdaptiveBatcher {
   }
 
   /** Predict one request's batch (already schema-enforced), possibly merged with others. */
-  submit(input: Batch, params: Readonly<Record<string, unknown>>, signal?: AbortSignal): Promise<Prediction> {
-    if (signal?.aborted) return Promise.reject(new RequestAbortedError());
+  submit(input: Batch, params: Readonly<Record<string, unknown>>, cancel?: Cancellation): Promise<Prediction> {
+    if (cancel?.aborted) return Promise.reject(new RequestAbortedError());
     if (this.queue.length >= this.options.maxQueueSize) return Promise.reject(new QueueFullError(this.queue.length));
     const layout = batchLayoutKey(input);
     const key = layout === null || this.unsplittable.has(layout) ? null : `${layout}\u0002${paramsKey(params)}`;
     return new Promise<Prediction>((resolve, reject) => {
-      const onAbort = signal
-        ? () => {
-            const i = this.queue.indexOf(entry);
-            if (i >= 0) {
-              this.queue.splice(i, 1);
-              reject(new RequestAbortedError());
-            }
-          }
-        : undefined;
-      const entry: Pending = { input, rows: batchRows(input), params, key, enqueuedAt: performance.now(), resolve, reject, signal, onAbort };
-      if (onAbort) signal!.addEventListener('abort', onAbort, { once: true });
+      const entry: Pending = { input, rows: batchRows(input), params, key, enqueuedAt: performance.now(), resolve, reject, cancel };
       this.queue.push(entry);
+      this.rowsQueued += entry.rows;
       this.schedule();
     });
   }
 
-  private queuedRows(): number {
-    let rows = 0;
-    for (const p of this.queue) rows += p.rows;
-    return rows;
+  /** Take a request out of the queue; false (and rejected) if it was given up meanwhile. */
+  private remove(i: number): Pending | null {
+    const [p] = this.queue.splice(i, 1);
+    this.rowsQueued -= p!.rows;
+    if (!p!.cancel?.aborted) return p!;
+    p!.reject(new RequestAbortedError());
+    return null;
   }
 
   private schedule(): void {
@@ -114,7 +117,7 @@ export class AdaptiveBatcher {
       const oldest = this.queue[0]!;
       const waited = performance.now() - oldest.enqueuedAt;
       // wait for company only while the model is idle and the batch is not yet full
-      const full = this.queuedRows() >= this.options.maxBatchSize;
+      const full = this.rowsQueued >= this.options.maxBatchSize;
       if (this.running === 0 && !full && waited < this.options.maxBatchDelayMs) {
         if (!this.timer) {
           this.timer = setTimeout(() => {
@@ -128,22 +131,27 @@ export class AdaptiveBatcher {
         clearTimeout(this.timer);
         this.timer = null;
       }
-      void this.dispatch(this.takeGroup());
+      const group = this.takeGroup();
+      if (group.length > 0) void this.dispatch(group);
     }
   }
 
-  /** The oldest request and the compatible requests behind it, up to maxBatchSize rows. */
+  /** The oldest live request and the compatible live requests behind it, up to maxBatchSize rows (empty if all were given up). */
   private takeGroup(): Pending[] {
-    const first = this.queue.shift()!;
+    let first: Pending | null = null;
+    while (!first && this.queue.length > 0) first = this.remove(0);
+    if (!first) return [];
     const group = [first];
     if (first.key === null) return group;
     let rows = first.rows;
     for (let i = 0; i < this.queue.length && rows < this.options.maxBatchSize; ) {
       const p = this.queue[i]!;
       if (p.key === first.key && rows + p.rows <= this.options.maxBatchSize) {
-        group.push(p);
-        rows += p.rows;
-        this.queue.splice(i, 1);
+        const taken = this.remove(i);
+        if (taken) {
+          group.push(taken);
+          rows += taken.rows;
+        }
       } else i++;
     }
     return group;
@@ -152,7 +160,6 @@ export class AdaptiveBatcher {
   private async dispatch(group: Pending[]): Promise<void> {
     this.running++;
     const started = performance.now();
-    for (const p of group) if (p.onAbort) p.signal!.removeEventListener('abort', p.onAbort);
     try {
       if (group.length === 1) await this.runOne(group[0]!, started);
       else await this.runMerged(group, started);
@@ -212,6 +219,7 @@ export class AdaptiveBatcher {
   /** Fail every queued request (on shutdown). */
   rejectQueued(reason: MlmodelError): void {
     for (const p of this.queue.splice(0)) p.reject(reason);
+    this.rowsQueued = 0;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }

@@ -1,32 +1,21 @@
 import { RequestTimeoutError } from '../errors.js';
 
 /**
- * A request's deadline. `aborted` is a plain flag; the AbortSignal is only created when something
- * asks for it (the batcher, to drop a queued request), because creating one costs several µs —
- * a noticeable share of a small request's whole cost — and most requests never need it.
+ * A request's deadline: a plain `aborted` flag the batcher checks before a queued request joins a
+ * model call. Not an AbortSignal: creating one (and a listener) per request costs several µs, a
+ * noticeable share of a small request's whole cost.
  */
 export class Deadline {
   #expired = false;
-  #controller: AbortController | null = null;
 
   /** True once the deadline has passed. */
   get aborted(): boolean {
     return this.#expired;
   }
 
-  /** An AbortSignal that aborts when the deadline passes (created on first use). */
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.#expired) this.#controller.abort();
-    }
-    return this.#controller.signal;
-  }
-
   /** @internal */
   expire(): void {
     this.#expired = true;
-    this.#controller?.abort();
   }
 }
 

@@ -7,7 +7,7 @@ import { prepareInput, type LoadedModel } from '@mlmodel/flavors';
 import { batchRows, type ModelDir, type ModelInput, type Prediction } from '@mlmodel/format';
 import { AdaptiveBatcher, type BatchReport, type BatchingOptions } from '../batching/adaptive-batcher.js';
 import { RequestAbortedError } from '../errors.js';
-import { Deadline } from '../http/deadline.js';
+import type { Deadline } from '../http/deadline.js';
 
 /** Receives one report per model call (metrics). */
 export type BatchObserver = (model: string, report: BatchReport) => void;
@@ -35,7 +35,7 @@ export class ServedModel {
    */
   async predict(input: ModelInput, params: Readonly<Record<string, unknown>> | null, signal?: AbortSignal | Deadline): Promise<Prediction> {
     const prepared = prepareInput(this.model, input, params);
-    if (this.batcher && prepared.input.kind !== 'json') return this.batcher.submit(prepared.input, prepared.params, signal instanceof Deadline ? signal.signal : signal);
+    if (this.batcher && prepared.input.kind !== 'json') return this.batcher.submit(prepared.input, prepared.params, signal);
     if (signal?.aborted) throw new RequestAbortedError();
     const started = performance.now();
     const out = await this.model.predict(prepared.input, prepared.params);

@@ -1,0 +1,30 @@
+import { InvalidArgumentError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { modelSpecs, parseModelSpec, resolveAddress } from '../src/commands/serve.js';
+
+describe('mlmodel serve options', () => {
+  it('parses model specs: path, name=path, name:version=path', () => {
+    expect(parseModelSpec('/models/iris_onnx')).toEqual({ name: 'iris_onnx', path: '/models/iris_onnx' });
+    expect(parseModelSpec('./a/b/MLmodel')).toEqual({ name: 'b', path: './a/b/MLmodel' });
+    expect(parseModelSpec('churn=../m')).toEqual({ name: 'churn', path: '../m' });
+    expect(parseModelSpec('churn:3=/m')).toEqual({ name: 'churn', version: '3', path: '/m' });
+  });
+
+  it('applies batching per model (N for all, name=N for one) and refuses unknown names', () => {
+    const specs = modelSpecs({ model: ['a=/x', 'b=/y'], maxBatchSize: ['8', 'b=64'], maxBatchDelayMs: ['a=0'], pythonWorkers: '2' });
+    expect(specs[0]!.batching).toEqual({ maxBatchSize: 8, maxBatchDelayMs: 0, maxQueueSize: 1024, maxConcurrency: 2 });
+    expect(specs[1]!.batching).toEqual({ maxBatchSize: 64, maxBatchDelayMs: 2, maxQueueSize: 1024, maxConcurrency: 2 });
+    expect(modelSpecs({ model: ['a=/x'] })[0]!.batching).toBeNull();
+    expect(() => modelSpecs({ model: ['a=/x'], maxBatchSize: ['zz=4'] })).toThrow(InvalidArgumentError);
+    expect(() => modelSpecs({ model: ['a=/x'], maxBatchSize: ['0'] })).toThrow(/--max-batch-size must be an integer ≥ 1/);
+  });
+
+  it('listens where SageMaker, the environment or the container says', () => {
+    expect(resolveAddress({}, {}, false)).toEqual({ host: '127.0.0.1', port: 5000 });
+    expect(resolveAddress({}, {}, true)).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(resolveAddress({}, { SAGEMAKER_BIND_TO_PORT: '9090', MLMODEL_PORT: '1' }, true)).toEqual({ host: '0.0.0.0', port: 9090 });
+    expect(resolveAddress({}, { MLFLOW_HOST: '10.0.0.1', MLFLOW_PORT: '6000' }, false)).toEqual({ host: '10.0.0.1', port: 6000 });
+    expect(resolveAddress({ host: '::1', port: '7000' }, { SAGEMAKER_BIND_TO_PORT: '9090' }, true)).toEqual({ host: '::1', port: 7000 });
+    expect(() => resolveAddress({ port: 'http' }, {}, false)).toThrow(/--port must be an integer/);
+  });
+});
