@@ -99,6 +99,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--log-level <level>', 'fatal, error, warn, info (one JSON line per request), debug or silent (default $MLMODEL_LOG_LEVEL, else info)')
     .option('--stack-traces', 'add stack_trace to unexpected-error bodies, as MLflow does')
     .option('--flavor <name>', 'load models with this flavor instead of the first native one that can')
+    .option('--flavor-option <key=value>', 'a load option for the flavor, e.g. intraOpNumThreads=1 for onnx (value parsed as JSON when it can be; repeatable)', collect)
     .option('--plugin <module>', 'a third-party flavor package or module to register (repeatable; also MLMODEL_PLUGINS=a,b)', collect)
     .option('--python <path>', 'Python interpreter for python_function models (default: $MLMODEL_PYTHON, else /usr/bin/python3)')
     .option('--python-workers <n>', 'Python worker processes per python_function model (default 1)')

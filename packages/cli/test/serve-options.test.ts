@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { modelSpecs, parseModelSpec, resolveAddress } from '../src/commands/serve.js';
+import { flavorOptions, modelSpecs, parseModelSpec, resolveAddress } from '../src/commands/serve.js';
 
 describe('mlmodel serve options', () => {
   it('parses model specs: path, name=path, name:version=path', () => {
@@ -17,6 +17,19 @@ describe('mlmodel serve options', () => {
     expect(modelSpecs({ model: ['a=/x'] })[0]!.batching).toBeNull();
     expect(() => modelSpecs({ model: ['a=/x'], maxBatchSize: ['zz=4'] })).toThrow(InvalidArgumentError);
     expect(() => modelSpecs({ model: ['a=/x'], maxBatchSize: ['0'] })).toThrow(/--max-batch-size must be an integer ≥ 1/);
+  });
+
+  it('passes --flavor-option values to the flavors, as JSON when they parse', () => {
+    expect(flavorOptions(['intraOpNumThreads=1', 'executionProviders=["cpu"]', 'name=plain text'])).toEqual({
+      intraOpNumThreads: 1,
+      executionProviders: ['cpu'],
+      name: 'plain text',
+    });
+    expect(modelSpecs({ model: ['/m'], flavorOption: ['intraOpNumThreads=2'], python: '/usr/bin/python3' })[0]!.options).toEqual({
+      intraOpNumThreads: 2,
+      python: '/usr/bin/python3',
+    });
+    expect(() => flavorOptions(['novalue'])).toThrow(/--flavor-option must be key=value/);
   });
 
   it('listens where SageMaker, the environment or the container says', () => {

@@ -20,7 +20,26 @@ export interface ServeCliOptions extends PythonCliOptions {
   logLevel?: string;
   stackTraces?: boolean;
   flavor?: string;
+  flavorOption?: string[];
   plugin?: string[];
+}
+
+/** `--flavor-option key=value`: the value as JSON when it parses (numbers, booleans, lists), else as a string. */
+export function flavorOptions(values: readonly string[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const v of values ?? []) {
+    const at = v.indexOf('=');
+    if (at <= 0) throw new InvalidArgumentError(`--flavor-option must be key=value, got ${JSON.stringify(v)}`);
+    const raw = v.slice(at + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string
+    }
+    out[v.slice(0, at)] = value;
+  }
+  return out;
 }
 
 const MODEL_SPEC = /^([A-Za-z0-9][\w.-]{0,127})(?::([\w.-]{1,64}))?=(.+)$/;
@@ -75,6 +94,7 @@ export function modelSpecs(o: ServeCliOptions): ModelSpec[] {
   const delay = perModel(o.maxBatchDelayMs, '--max-batch-delay-ms', 0);
   const queue = perModel(o.maxQueueSize, '--max-queue-size', 1);
   const python = pythonOptions(o);
+  const options = { ...flavorOptions(o.flavorOption), ...python };
   return o.model.map((v) => {
     const spec = parseModelSpec(v);
     for (const key of [...(o.maxBatchSize ?? []), ...(o.maxBatchDelayMs ?? []), ...(o.maxQueueSize ?? [])]) {
@@ -87,7 +107,7 @@ export function modelSpecs(o: ServeCliOptions): ModelSpec[] {
     const workers = typeof python.workers === 'number' ? python.workers : 1;
     const batching: BatchingOptions | null =
       size > 1 ? { maxBatchSize: size, maxBatchDelayMs: delay(spec.name) ?? 2, maxQueueSize: queue(spec.name) ?? 1024, maxConcurrency: workers } : null;
-    return { ...spec, options: python, batching, ...(o.flavor ? { flavor: o.flavor } : {}) };
+    return { ...spec, options, batching, ...(o.flavor ? { flavor: o.flavor } : {}) };
   });
 }
 
