@@ -48,6 +48,14 @@ function serve(args: string[], env: Record<string, string> = {}): Served {
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
+async function waitFor(cond: () => boolean, ms = 20_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function waitForPing(port: number, ms = 20_000): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
@@ -65,6 +73,8 @@ describe('mlmodel serve (real binary)', () => {
   it('runs two worker processes on one port, aggregates /metrics, logs JSON lines with request ids, exits 0 on SIGTERM', async () => {
     const port = await freePort();
     const s = serve(['-m', join(FIXTURES, 'iris_onnx'), '--port', String(port), '--workers', '2', '--log-level', 'info']);
+    // the primary announces once every worker is ready (/ping alone may answer from the first)
+    await waitFor(() => /serving 1 model\(s\)/.test(s.stderr()));
     await waitForPing(port);
     const n = 40;
     const rs = await Promise.all(
