@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -107,6 +108,34 @@ describe('mlmodel serve (real binary)', () => {
     expect(await p.json()).toMatchObject({ BatchStrategy: 'MULTI_RECORD' });
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
+  });
+
+  it('stops cleanly (exit 0, no Python workers left) on SIGTERM while a model is still loading', async () => {
+    const port = await freePort();
+    const s = serve(['-m', join(FIXTURES, 'iris_sklearn'), '--python', '/usr/bin/python3', '--port', String(port), '--log-level', 'warn']);
+    // listening comes first; the Python model takes a while to load
+    const until = Date.now() + 20_000;
+    while (Date.now() < until) {
+      const status = await fetch(`http://127.0.0.1:${port}/ping`).then((r) => r.status, () => 0);
+      if (status === 503) break;
+      if (status === 200) throw new Error('the model loaded before the test could stop it: make it slower');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // the Python workers it has started so far (children of the server process)
+    const children = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/status`, 'utf8').includes(`\nPPid:\t${s.child.pid}\n`);
+        } catch {
+          return false;
+        }
+      });
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    expect(s.stderr()).toBe('');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(children.filter((pid) => existsSync(`/proc/${pid}`))).toEqual([]);
   });
 
   it('exits 1 with one line for a model that cannot load, and 2 for bad options', async () => {

@@ -6,6 +6,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { MlmodelError } from '@mlmodel/format';
+import { ShuttingDownError } from './errors.js';
 import { serveClusterMetrics, useClusterMetrics } from './metrics/cluster-metrics.js';
 import { startServer, type RunOptions } from './run.js';
 
@@ -25,7 +26,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (cluster.isWorker) return serveAsWorker(opts);
   if (workers <= 1) {
     const s = await startServer(opts);
-    await s.ready;
+    try {
+      await s.ready;
+    } catch (e) {
+      // a SIGTERM while models were loading is a normal stop, not a failed start
+      if (e instanceof ShuttingDownError) return s.closed;
+      throw e;
+    }
     opts.onReady?.(s.url);
     await s.closed;
     return;

@@ -5,7 +5,7 @@
 import { type FlavorLogger, type FlavorRegistry } from '@mlmodel/flavors';
 import { openModelDir } from '@mlmodel/format';
 import type { BatchingOptions } from '../batching/adaptive-batcher.js';
-import { ModelNotFoundError, ModelNotReadyError } from '../errors.js';
+import { ModelNotFoundError, ModelNotReadyError, ShuttingDownError } from '../errors.js';
 import { ServedModel, type BatchObserver } from './served-model.js';
 
 export interface ModelSpec {
@@ -34,6 +34,8 @@ export interface ModelEntry {
 
 export class ModelRepository {
   readonly entries: readonly ModelEntry[];
+  /** Set by closeAll: a model that finishes loading afterwards (shutdown during start-up) is closed at once. */
+  private closed = false;
 
   constructor(specs: readonly ModelSpec[]) {
     if (specs.length === 0) throw new RangeError('a server needs at least one model');
@@ -75,6 +77,10 @@ export class ModelRepository {
         try {
           const dir = await openModelDir(e.spec.path);
           const loaded = await registry.load(dir, { logger, ...(e.spec.options ? { options: e.spec.options } : {}), ...(e.spec.flavor ? { flavor: e.spec.flavor } : {}) });
+          if (this.closed) {
+            await loaded.close();
+            throw new ShuttingDownError();
+          }
           e.model = new ServedModel(e.spec.name, e.spec.version ?? null, dir, loaded, e.spec.batching ?? null, observe);
           e.state = 'ready';
         } catch (err) {
@@ -90,6 +96,7 @@ export class ModelRepository {
 
   /** Close every loaded model. */
   async closeAll(): Promise<void> {
+    this.closed = true;
     await Promise.allSettled(this.entries.map((e) => e.model?.close()));
   }
 }
