@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { MlmodelError } from '@mlmodel/format';
-import { collect } from './args.js';
+import { collect, withModelLoadingOptions } from './args.js';
 import { buildCommand, type BuildCliOptions } from './commands/build.js';
 import { infoCommand } from './commands/info.js';
 import { predictCommand, type PredictCliOptions } from './commands/predict.js';
@@ -66,23 +66,18 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       result.code = await buildCommand(opts, io);
     });
 
-  program
+  const predict = program
     .command('predict')
     .description('score one input file with a model (same parsing and checks as the server)')
     .requiredOption('-m, --model <model>', 'model directory, its MLmodel file, or a file:// URI')
     .requiredOption('-i, --input <file>', "input file, or - for stdin")
     .option('-t, --content-type <type>', 'json, csv, parquet, arrow, arrow-file, or a MIME type (default: from the file extension, else json)')
-    .option('-o, --output <file>', 'write predictions here instead of stdout')
-    .option('--flavor <name>', 'load the model with this flavor instead of the first native one that can')
-    .option('--plugin <module>', 'a third-party flavor package or module to register (repeatable; also MLMODEL_PLUGINS=a,b)', collect)
-    .option('--python <path>', 'Python interpreter for python_function models (default: $MLMODEL_PYTHON, else /usr/bin/python3)')
-    .option('--python-workers <n>', 'Python worker processes for python_function models (default 1)')
-    .option('--env-manager <name>', 'local, virtualenv or conda: where the Python interpreter comes from (created before predicting)')
-    .action(async (opts: PredictCliOptions) => {
+    .option('-o, --output <file>', 'write predictions here instead of stdout');
+  withModelLoadingOptions(predict, 'predicting').action(async (opts: PredictCliOptions) => {
       result.code = await predictCommand(opts, io);
     });
 
-  program
+  const serve = program
     .command('serve')
     .description("run the REST scoring server: MLflow's protocol (/invocations, /ping), Open Inference Protocol v2 (/v2), /metrics, /openapi.json, /docs")
     .requiredOption('-m, --model <[name[:version]=]path>', 'a model to serve (repeatable); /invocations serves the first', collect)
@@ -97,14 +92,8 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--auth-token <token>', 'require "Authorization: Bearer <token>" except on health checks (prefer $MLMODEL_AUTH_TOKEN)')
     .option('--cors <origin>', 'allow browser requests from this origin, or * (repeatable)', collect)
     .option('--log-level <level>', 'fatal, error, warn, info (one JSON line per request), debug or silent (default $MLMODEL_LOG_LEVEL, else info)')
-    .option('--stack-traces', 'add stack_trace to unexpected-error bodies, as MLflow does')
-    .option('--flavor <name>', 'load models with this flavor instead of the first native one that can')
-    .option('--flavor-option <key=value>', 'a load option for the flavor, e.g. intraOpNumThreads=1 for onnx (value parsed as JSON when it can be; repeatable)', collect)
-    .option('--plugin <module>', 'a third-party flavor package or module to register (repeatable; also MLMODEL_PLUGINS=a,b)', collect)
-    .option('--python <path>', 'Python interpreter for python_function models (default: $MLMODEL_PYTHON, else /usr/bin/python3)')
-    .option('--python-workers <n>', 'Python worker processes per python_function model (default 1)')
-    .option('--env-manager <name>', 'local, virtualenv or conda: where the Python interpreter comes from (created before serving)')
-    .action(async (opts: ServeCliOptions) => {
+    .option('--stack-traces', 'add stack_trace to unexpected-error bodies, as MLflow does');
+  withModelLoadingOptions(serve, 'serving').action(async (opts: ServeCliOptions) => {
       result.code = await serveCommand(opts, io, version());
     });
 

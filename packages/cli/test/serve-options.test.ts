@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { flavorOptions, modelSpecs, parseModelSpec, resolveAddress } from '../src/commands/serve.js';
+import { flavorOptions } from '../src/args.js';
+import { modelSpecs, parseModelSpec, resolveAddress } from '../src/commands/serve.js';
 
 describe('mlmodel serve options', () => {
   it('parses model specs: path, name=path, name:version=path', () => {

@@ -4,6 +4,7 @@
  */
 export * from './errors.js';
 export * from './dtype.js';
+export { floatToHalf, halfToFloat } from './float16.js';
 export * from './pyjson.js';
 export * from './yaml/index.js';
 export * from './batch/types.js';

@@ -4,7 +4,7 @@
  * response framing.
  */
 import { describe, expect, it } from 'vitest';
-import { BinaryArray, Utf8Array, parseSignature, type ColumnBatch, type ModelSignature, type TensorBatch } from '@mlmodel/format';
+import { BinaryArray, Utf8Array, floatToHalf, halfToFloat, parseSignature, type ColumnBatch, type ModelSignature, type TensorBatch } from '@mlmodel/format';
 import {
   OipRequestError,
   binaryBlob,
@@ -16,7 +16,6 @@ import {
   schemaTensors,
   toModelInput,
 } from '../src/oip/index.js';
-import { halfToNumber, numberToHalf } from '../src/oip/float16.js';
 import { bytesFromBinary } from '../src/oip/tensor-data.js';
 
 const NO_INPUTS = { modelInputs: [] };
@@ -68,7 +67,7 @@ describe('OIP codec: requests', () => {
     expect(Array.from(b as Uint8Array)).toEqual([1, 0, 1]);
     expect(Array.from(u as Uint16Array)).toEqual([0, 65535]);
     expect(Array.from(i as BigInt64Array)).toEqual([-5n, 2n ** 52n]);
-    expect(Array.from(h as Uint16Array, halfToNumber)).toEqual([1.5, -2]);
+    expect(Array.from(h as Uint16Array, halfToFloat)).toEqual([1.5, -2]);
     expect(Array.from(f as Float32Array)).toEqual([1, Math.fround(0.1)]);
     expect(req.outputs).toBeNull();
     expect(req.binaryOutput).toBe(false);
@@ -225,7 +224,7 @@ describe('OIP codec: responses', () => {
       {
         kind: 'tensors',
         tensors: [
-          { name: 'h', dtype: 'float16', shape: [2], values: new Uint16Array([numberToHalf(1), numberToHalf(-0.5)]) },
+          { name: 'h', dtype: 'float16', shape: [2], values: new Uint16Array([floatToHalf(1), floatToHalf(-0.5)]) },
           { name: 'b', dtype: 'bytes', shape: [1], values: BinaryArray.fromBuffers([new Uint8Array([255])]) },
         ],
       },
@@ -246,9 +245,9 @@ describe('OIP codec: responses', () => {
   });
 
   it('rounds FP16 to nearest even and keeps specials', () => {
-    for (const v of [0, 1, -2, 65504, 6.103515625e-5, 5.960464477539063e-8, Infinity, -Infinity]) expect(halfToNumber(numberToHalf(v))).toBe(v);
-    expect(halfToNumber(numberToHalf(1 + 2 ** -11))).toBe(1);
-    expect(halfToNumber(numberToHalf(70000))).toBe(Infinity);
-    expect(Number.isNaN(halfToNumber(numberToHalf(NaN)))).toBe(true);
+    for (const v of [0, 1, -2, 65504, 6.103515625e-5, 5.960464477539063e-8, Infinity, -Infinity]) expect(halfToFloat(floatToHalf(v))).toBe(v);
+    expect(halfToFloat(floatToHalf(1 + 2 ** -11))).toBe(1);
+    expect(halfToFloat(floatToHalf(70000))).toBe(Infinity);
+    expect(Number.isNaN(halfToFloat(floatToHalf(NaN)))).toBe(true);
   });
 });

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { MlmodelError, encodePredictions, openModelDir, writeFileAtomic } from '@mlmodel/format';
 import { createRegistry, predictRequest } from '@mlmodel/flavors';
-import { contentTypeFor, pythonOptions, type PythonCliOptions } from '../args.js';
+import { contentTypeFor, loadOptions, pluginSpecifiers, type ModelLoadingCliOptions } from '../args.js';
 import type { Io } from '../output.js';
 
-export interface PredictCliOptions extends PythonCliOptions {
+export interface PredictCliOptions extends ModelLoadingCliOptions {
   model: string;
   input: string;
   contentType?: string;
@@ -29,12 +29,10 @@ async function readInput(path: string): Promise<Uint8Array> {
 /** Score one input file with a model, through the same parse → enforce → predict → encode path as the server. */
 export async function predictCommand(o: PredictCliOptions, io: Io): Promise<number> {
   const registry = createRegistry();
-  // plugins come from --plugin and from MLMODEL_PLUGINS (comma-separated), e.g. set once in a container
-  const fromEnv = (process.env.MLMODEL_PLUGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const p of [...fromEnv, ...(o.plugin ?? [])]) await registry.loadPlugin(p);
+  for (const p of pluginSpecifiers(o)) await registry.loadPlugin(p);
   const body = await readInput(o.input);
   const dir = await openModelDir(o.model);
-  const model = await registry.load(dir, { options: pythonOptions(o), ...(o.flavor ? { flavor: o.flavor } : {}) });
+  const model = await registry.load(dir, { options: loadOptions(o), ...(o.flavor ? { flavor: o.flavor } : {}) });
   try {
     const { prediction, unwrapped } = await predictRequest(model, body, contentTypeFor(o.input, o.contentType), {
       signatureFromTypeHint: dir.mlmodel.is_signature_from_type_hint ?? false,

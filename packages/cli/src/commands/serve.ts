@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { serve, type BatchingOptions, type ModelSpec } from '@mlmodel/serve';
-import { pythonOptions, type PythonCliOptions } from '../args.js';
+import { loadOptions, pluginSpecifiers, type ModelLoadingCliOptions } from '../args.js';
 import type { Io } from '../output.js';
 
-export interface ServeCliOptions extends PythonCliOptions {
+export interface ServeCliOptions extends ModelLoadingCliOptions {
   model: string[];
   host?: string;
   port?: string;
@@ -19,28 +19,8 @@ export interface ServeCliOptions extends PythonCliOptions {
   cors?: string[];
   logLevel?: string;
   stackTraces?: boolean;
-  flavor?: string;
-  flavorOption?: string[];
-  plugin?: string[];
 }
 
-/** `--flavor-option key=value`: the value as JSON when it parses (numbers, booleans, lists), else as a string. */
-export function flavorOptions(values: readonly string[] | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const v of values ?? []) {
-    const at = v.indexOf('=');
-    if (at <= 0) throw new InvalidArgumentError(`--flavor-option must be key=value, got ${JSON.stringify(v)}`);
-    const raw = v.slice(at + 1);
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // a plain string
-    }
-    out[v.slice(0, at)] = value;
-  }
-  return out;
-}
 
 const MODEL_SPEC = /^([A-Za-z0-9][\w.-]{0,127})(?::([\w.-]{1,64}))?=(.+)$/;
 
@@ -93,18 +73,15 @@ export function modelSpecs(o: ServeCliOptions): ModelSpec[] {
   const batchSize = perModel(o.maxBatchSize, '--max-batch-size', 1);
   const delay = perModel(o.maxBatchDelayMs, '--max-batch-delay-ms', 0);
   const queue = perModel(o.maxQueueSize, '--max-queue-size', 1);
-  const python = pythonOptions(o);
-  const options = { ...flavorOptions(o.flavorOption), ...python };
-  return o.model.map((v) => {
-    const spec = parseModelSpec(v);
-    for (const key of [...(o.maxBatchSize ?? []), ...(o.maxBatchDelayMs ?? []), ...(o.maxQueueSize ?? [])]) {
-      const at = key.lastIndexOf('=');
-      if (at >= 0 && !o.model.some((m) => parseModelSpec(m).name === key.slice(0, at))) {
-        throw new InvalidArgumentError(`no model named '${key.slice(0, at)}' (in ${key})`);
-      }
-    }
+  const options = loadOptions(o);
+  const workers = typeof options.workers === 'number' ? options.workers : 1;
+  const specs = o.model.map(parseModelSpec);
+  for (const key of [...(o.maxBatchSize ?? []), ...(o.maxBatchDelayMs ?? []), ...(o.maxQueueSize ?? [])]) {
+    const at = key.lastIndexOf('=');
+    if (at >= 0 && !specs.some((m) => m.name === key.slice(0, at))) throw new InvalidArgumentError(`no model named '${key.slice(0, at)}' (in ${key})`);
+  }
+  return specs.map((spec) => {
     const size = batchSize(spec.name) ?? 1;
-    const workers = typeof python.workers === 'number' ? python.workers : 1;
     const batching: BatchingOptions | null =
       size > 1 ? { maxBatchSize: size, maxBatchDelayMs: delay(spec.name) ?? 2, maxQueueSize: queue(spec.name) ?? 1024, maxConcurrency: workers } : null;
     return { ...spec, options, batching, ...(o.flavor ? { flavor: o.flavor } : {}) };
@@ -116,7 +93,6 @@ export async function serveCommand(o: ServeCliOptions, io: Io, version: string):
   const env = process.env;
   const timeoutS = o.timeout ?? env.MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT;
   const workers = o.workers ?? env.MLFLOW_MODELS_WORKERS;
-  const fromEnv = (env.MLMODEL_PLUGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   await serve({
     models: modelSpecs(o),
     ...resolveAddress(o),
@@ -127,7 +103,7 @@ export async function serveCommand(o: ServeCliOptions, io: Io, version: string):
     corsOrigins: o.cors ?? [],
     logLevel: o.logLevel ?? env.MLMODEL_LOG_LEVEL ?? 'info',
     includeStackTrace: o.stackTraces ?? false,
-    plugins: [...fromEnv, ...(o.plugin ?? [])],
+    plugins: pluginSpecifiers(o),
     version,
     onReady: (url) => io.err(`mlmodel: serving ${o.model.length} model(s) at ${url}`),
   });

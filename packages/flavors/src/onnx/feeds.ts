@@ -9,7 +9,7 @@
  *
  * Typed arrays whose dtype matches the graph are handed to `ort.Tensor` as they are (no copy).
  */
-import type { Batch, Column, ColumnBatch, DType, Storage, Tensor as BatchTensor, TensorBatch, Utf8Array } from '@mlmodel/format';
+import { halfToFloat, type Batch, type Column, type ColumnBatch, type DType, type Storage, type Tensor as BatchTensor, type TensorBatch, type Utf8Array } from '@mlmodel/format';
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
 import { canFeed, onnxTypeName } from './dtypes.js';
 import { OnnxInputError } from './errors.js';
@@ -23,15 +23,6 @@ type OrtData = Exclude<Storage, Utf8Array | { offsets: Int32Array } | unknown[]>
 
 function shapeText(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
-}
-
-function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 type NumberArrayCtor = new (src: ArrayLike<number>) => OrtData;
@@ -61,7 +52,7 @@ function convert(values: Storage, from: DType, to: DType, input: GraphValue): Or
     }
     return out;
   }
-  const src: ArrayLike<number> = from === 'float16' ? Float64Array.from(values as Uint16Array, halfToNumber) : (values as ArrayLike<number>);
+  const src: ArrayLike<number> = from === 'float16' ? Float64Array.from(values as Uint16Array, halfToFloat) : (values as ArrayLike<number>);
   if (to === 'int64') return BigInt64Array.from(src, (x) => BigInt(x));
   if (to === 'uint64') return BigUint64Array.from(src, (x) => BigInt(x));
   const Ctor = NUMBER_ARRAYS[to];

@@ -9,7 +9,6 @@
  * neighbours. Predictions that are not row-aligned with their input are never split: such a
  * model is then run one request at a time.
  */
-import type { MlmodelError} from '@mlmodel/format';
 import { batchLayoutKey, batchRows, concatBatches, slicePrediction, type Batch, type Prediction } from '@mlmodel/format';
 import { QueueFullError, RequestAbortedError } from '../errors.js';
 
@@ -78,16 +77,6 @@ export class AdaptiveBatcher {
     readonly options: BatchingOptions,
     private readonly report: (r: BatchReport) => void = () => undefined,
   ) {}
-
-  /** Requests waiting for a slot. */
-  get queued(): number {
-    return this.queue.length;
-  }
-
-  /** Model calls in progress. */
-  get inFlight(): number {
-    return this.running;
-  }
 
   /** Predict one request's batch (already schema-enforced), possibly merged with others. */
   submit(input: Batch, params: Readonly<Record<string, unknown>>, cancel?: Cancellation): Promise<Prediction> {
@@ -214,13 +203,5 @@ export class AdaptiveBatcher {
       queueWaitSeconds: group.map((p) => (started - p.enqueuedAt) / 1000),
       computeSeconds: (now - started) / 1000,
     });
-  }
-
-  /** Fail every queued request (on shutdown). */
-  rejectQueued(reason: MlmodelError): void {
-    for (const p of this.queue.splice(0)) p.reject(reason);
-    this.rowsQueued = 0;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
   }
 }

@@ -5,9 +5,8 @@
  */
 import { prepareInput, type LoadedModel } from '@mlmodel/flavors';
 import { batchRows, type ModelDir, type ModelInput, type Prediction } from '@mlmodel/format';
-import { AdaptiveBatcher, type BatchReport, type BatchingOptions } from '../batching/adaptive-batcher.js';
+import { AdaptiveBatcher, type BatchReport, type BatchingOptions, type Cancellation } from '../batching/adaptive-batcher.js';
 import { RequestAbortedError } from '../errors.js';
-import type { Deadline } from '../http/deadline.js';
 
 /** Receives one report per model call (metrics). */
 export type BatchObserver = (model: string, report: BatchReport) => void;
@@ -30,13 +29,13 @@ export class ServedModel {
   /**
    * Enforce the signature and params, then predict (through the batcher when there is one).
    * Input errors are thrown before the request joins a batch, so they never affect others.
-   * `signal` (an AbortSignal or the request's Deadline) drops the request if it aborts before
-   * its model call starts.
+   * `cancel` (the request's deadline, or an AbortSignal) drops the request if it is given up
+   * before its model call starts.
    */
-  async predict(input: ModelInput, params: Readonly<Record<string, unknown>> | null, signal?: AbortSignal | Deadline): Promise<Prediction> {
+  async predict(input: ModelInput, params: Readonly<Record<string, unknown>> | null, cancel?: Cancellation): Promise<Prediction> {
     const prepared = prepareInput(this.model, input, params);
-    if (this.batcher && prepared.input.kind !== 'json') return this.batcher.submit(prepared.input, prepared.params, signal);
-    if (signal?.aborted) throw new RequestAbortedError();
+    if (this.batcher && prepared.input.kind !== 'json') return this.batcher.submit(prepared.input, prepared.params, cancel);
+    if (cancel?.aborted) throw new RequestAbortedError();
     const started = performance.now();
     const out = await this.model.predict(prepared.input, prepared.params);
     const seconds = (performance.now() - started) / 1000;

@@ -3,7 +3,7 @@
  * signature types (MLServer's table for ColSpecs: string/binary/datetime → BYTES, integer →
  * INT32, long → INT64, float → FP32, double → FP64, boolean → BOOL).
  */
-import { dtypeFromNumpyName, type DType, type TensorSpec, type ValueType } from '@mlmodel/format';
+import { dtypeForColumnType, dtypeFromNumpyName, dtypeItemSize, type DType, type TensorSpec, type ValueType } from '@mlmodel/format';
 
 export const OIP_DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
 export type OipDatatype = (typeof OIP_DATATYPES)[number];
@@ -17,26 +17,7 @@ export function isOipDatatype(s: unknown): s is OipDatatype {
 
 /** Bytes per element in the binary encoding; 0 for BYTES (length-prefixed, variable). */
 export function elementSize(dt: OipDatatype): number {
-  switch (dt) {
-    case 'BOOL':
-    case 'UINT8':
-    case 'INT8':
-      return 1;
-    case 'UINT16':
-    case 'INT16':
-    case 'FP16':
-      return 2;
-    case 'UINT32':
-    case 'INT32':
-    case 'FP32':
-      return 4;
-    case 'UINT64':
-    case 'INT64':
-    case 'FP64':
-      return 8;
-    case 'BYTES':
-      return 0;
-  }
+  return dt === 'BYTES' ? 0 : dtypeItemSize(TO_DTYPE[dt]);
 }
 
 const TO_DTYPE: Readonly<Record<Exclude<OipDatatype, 'BYTES'>, DType>> = {
@@ -79,24 +60,10 @@ export function tensorSpecDatatype(spec: TensorSpec): { datatype: OipDatatype; c
  */
 export function columnTypeDatatype(t: ValueType): { datatype: OipDatatype; contentType: ContentType; innerShape: readonly number[] } {
   if (typeof t === 'string') {
-    switch (t) {
-      case 'boolean':
-        return { datatype: 'BOOL', contentType: 'np', innerShape: [] };
-      case 'integer':
-        return { datatype: 'INT32', contentType: 'np', innerShape: [] };
-      case 'long':
-        return { datatype: 'INT64', contentType: 'np', innerShape: [] };
-      case 'float':
-        return { datatype: 'FP32', contentType: 'np', innerShape: [] };
-      case 'double':
-        return { datatype: 'FP64', contentType: 'np', innerShape: [] };
-      case 'string':
-        return { datatype: 'BYTES', contentType: 'str', innerShape: [] };
-      case 'binary':
-        return { datatype: 'BYTES', contentType: 'base64', innerShape: [] };
-      case 'datetime':
-        return { datatype: 'BYTES', contentType: 'datetime', innerShape: [] };
-    }
+    if (t === 'string') return { datatype: 'BYTES', contentType: 'str', innerShape: [] };
+    if (t === 'binary') return { datatype: 'BYTES', contentType: 'base64', innerShape: [] };
+    if (t === 'datetime') return { datatype: 'BYTES', contentType: 'datetime', innerShape: [] };
+    return { datatype: oipDatatypeOf(dtypeForColumnType(t)), contentType: 'np', innerShape: [] };
   }
   if (t.type === 'array' && typeof t.items === 'string') {
     const inner = columnTypeDatatype(t.items);

@@ -8,6 +8,7 @@ import {
   BinaryArray,
   Utf8Array,
   formatDatetimeNs,
+  halfToFloat,
   tensorFromNested,
   valueAt,
   type Column,
@@ -20,7 +21,6 @@ import {
 } from '@mlmodel/format';
 import { oipDatatypeOf, type OipDatatype } from './datatype.js';
 import { invalid } from './errors.js';
-import { halfToNumber } from './float16.js';
 import { defaultName } from './metadata.js';
 import type { RequestedOutput } from './request.js';
 
@@ -143,7 +143,7 @@ export function dataJson(o: OutputTensor): string {
       for (let i = 0; i < parts.length; i++) parts[i] = (v as Uint8Array)[i] ? 'true' : 'false';
       break;
     case 'FP16':
-      for (let i = 0; i < parts.length; i++) parts[i] = floatText(halfToNumber((v as Uint16Array)[i]!));
+      for (let i = 0; i < parts.length; i++) parts[i] = floatText(halfToFloat((v as Uint16Array)[i]!));
       break;
     case 'FP32':
     case 'FP64':

@@ -3,10 +3,9 @@
  * nested, row-major) checked element by element against the declared datatype, binary blobs
  * (little-endian, BYTES as 4-byte length + bytes) checked against the shape.
  */
-import { BinaryArray, Utf8Array, allocate, type Storage, type VarBinaryArray } from '@mlmodel/format';
+import { BinaryArray, Utf8Array, allocate, floatToHalf, type Storage, type VarBinaryArray } from '@mlmodel/format';
 import { elementSize, fixedDType, type OipDatatype } from './datatype.js';
 import { describe, invalid } from './errors.js';
-import { numberToHalf } from './float16.js';
 
 /** Most dimensions a tensor may have (numpy's limit). */
 export const MAX_RANK = 32;
@@ -146,7 +145,7 @@ export function storageFromJson(where: string, datatype: OipDatatype, flat: read
       for (let i = 0; i < n; i++) {
         const v = flat[i];
         if (typeof v !== 'number') bad(i, 'a number');
-        o[i] = numberToHalf(v as number);
+        o[i] = floatToHalf(v as number);
       }
       return o;
     }
