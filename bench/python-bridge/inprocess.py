@@ -1,46 +1,63 @@
 """Baseline for bench/python-bridge: the same sklearn model called in-process in Python.
 
-Usage: python3 inprocess.py MODEL_DIR ROWS [ROWS...]
-Loads model.pkl the way MLflow's sklearn loader does, builds the same deterministic input the Node
-side sends (a pandas DataFrame with the signature's columns), and prints JSON: median seconds per
-predict call for each row count.
+Usage: python3 inprocess.py MODEL_NAME MODEL_DIR
+Loads model.pkl the way MLflow's sklearn loader does, then serves timing requests on stdin so that
+run.mjs can interleave in-process blocks with bridge blocks (this VM's speed drifts by tens of
+percent within minutes, so the two must be measured in alternation, not one after the other).
+Each stdin line "ROWS CALLS" builds the same deterministic input the Node side sends (a pandas
+DataFrame with the signature's columns and dtypes, see data.mjs), calls the MLmodel's predict_fn on
+it CALLS times in a hot loop, and answers one JSON line: the seconds each call took.
 """
 import json
 import pickle
-import statistics
 import sys
 import time
 
 import numpy as np
 import pandas as pd
 
-COLUMNS = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+PLANS = np.array(["basic", "plus", "pro"], dtype=object)
 
 
-def rows(n):
-    # same formula as bench/python-bridge/run.mjs: value(i, j) = 4 + ((i * 7 + j * 13) % 40) / 10
+def iris(n):
+    # value(i, j) = 4 + ((i * 7 + j * 13) % 40) / 10, as in data.mjs
     i = np.arange(n).reshape(-1, 1)
-    j = np.arange(len(COLUMNS)).reshape(1, -1)
-    return pd.DataFrame(4 + ((i * 7 + j * 13) % 40) / 10, columns=COLUMNS)
+    j = np.arange(4).reshape(1, -1)
+    cols = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    return pd.DataFrame(4 + ((i * 7 + j * 13) % 40) / 10, columns=cols)
+
+
+def churn(n):
+    i = np.arange(n)
+    return pd.DataFrame({
+        "plan": PLANS[i % 3],
+        "tenure_months": ((i * 7) % 72).astype(np.int64),
+        "monthly_charges": 20 + ((i * 13) % 800) / 10,
+    })
+
+
+DATA = {"iris_sklearn": (iris, "predict"), "churn_pipeline": (churn, "predict_proba")}
 
 
 def main():
-    model_dir, sizes = sys.argv[1], [int(x) for x in sys.argv[2:]]
+    name, model_dir = sys.argv[1], sys.argv[2]
+    build, predict_fn = DATA[name]
     with open(f"{model_dir}/model.pkl", "rb") as f:
         model = pickle.load(f)
-    out = {}
-    for n in sizes:
-        df = rows(n)
-        for _ in range(20):
-            model.predict(df)
+    fn = getattr(model, predict_fn)
+    frames = {}
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        rows, calls = (int(x) for x in line.split())
+        df = frames.get(rows)
+        if df is None:
+            df = frames[rows] = build(rows)
         times = []
-        budget = time.perf_counter() + 3.0
-        while len(times) < 50 or (time.perf_counter() < budget and len(times) < 20000):
+        for _ in range(calls):
             t0 = time.perf_counter()
-            model.predict(df)
+            fn(df)
             times.append(time.perf_counter() - t0)
-        out[str(n)] = {"median_s": statistics.median(times), "samples": len(times)}
-    print(json.dumps(out))
+        print(json.dumps(times), flush=True)
 
 
 if __name__ == "__main__":

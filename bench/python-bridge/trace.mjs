@@ -1,39 +1,42 @@
-// Where a python_function bridge round trip spends its time: runs the iris_sklearn model with
+// Where a python_function bridge round trip spends its time: runs a sklearn fixture (iris_sklearn by default) with
 // MLMODEL_BRIDGE_TRACE set (Node and the worker timestamp each phase on the same monotonic clock)
 // and prints the median of every phase-to-phase step per row count.
 //
-//   npm run build && node bench/python-bridge/trace.mjs [--python /usr/bin/python3] [--spin-us N] [ROWS...]
+//   npm run build && node bench/python-bridge/trace.mjs [--model iris_sklearn|churn_pipeline] [--python /usr/bin/python3] [--spin-us N] [ROWS...]
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mallocMode, rerunWithTunedMalloc } from '../support/malloc.mjs';
+import { benchModels } from './data.mjs';
+
+rerunWithTunedMalloc();
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MODEL = join(ROOT, '..', 'shared', 'fixtures', 'mlflow-3.5', 'iris_sklearn');
 const args = process.argv.slice(2);
 const at = args.indexOf('--python');
 const PYTHON = at >= 0 ? args.splice(at, 2)[1] : (process.env.MLMODEL_PYTHON ?? '/usr/bin/python3');
 const spinAt = args.indexOf('--spin-us');
 const spinUs = spinAt >= 0 ? Number(args.splice(spinAt, 2)[1]) : null;
 const SPIN = spinUs === null ? {} : { replySpinUs: spinUs, idleSpinUs: spinUs };
+const modelAt = args.indexOf('--model');
+const MODEL_NAME = modelAt >= 0 ? args.splice(modelAt, 2)[1] : 'iris_sklearn';
+const MODEL = join(ROOT, '..', 'shared', 'fixtures', 'mlflow-3.5', MODEL_NAME);
 const SIZES = args.length > 0 ? args.map(Number) : [1, 10_000];
-const COLUMNS = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 const CALLS = 2000;
 
 const dir = await mkdtemp(join(os.tmpdir(), 'mlmodel-trace-'));
 const traceFile = join(dir, 'trace.txt');
 process.env.MLMODEL_BRIDGE_TRACE = traceFile; // before the flavors package reads it
 
-const { column, columnBatch, openModelDir } = await import(join(ROOT, 'packages/format/dist/index.js'));
+const format = await import(join(ROOT, 'packages/format/dist/index.js'));
+const { openModelDir } = format;
 const { createRegistry, predictParsed } = await import(join(ROOT, 'packages/flavors/dist/index.js'));
 const { bridgeTrace } = await import(join(ROOT, 'packages/flavors/dist/python/trace.js'));
 
-function batchOf(n) {
-  return columnBatch(
-    COLUMNS.map((name, j) => column(name, 'float64', Float64Array.from({ length: n }, (_, i) => 4 + ((i * 7 + j * 13) % 40) / 10))),
-    n,
-  );
-}
+const spec = benchModels(format).find((m) => m.name === MODEL_NAME);
+if (!spec) throw new Error(`no bench data for ${MODEL_NAME}`);
+const batchOf = spec.batch;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -97,7 +100,7 @@ for (const n of SIZES) {
       steps.get(key).push(Number(m[present[k]] - m[present[k - 1]]) / 1000);
     }
   }
-  console.log(`\n${n} rows, ${calls[n].length} calls: round trip median ${median(totals).toFixed(1)} µs`);
+  console.log(`\n${n} rows, ${calls[n].length} calls (malloc ${mallocMode()}): round trip median ${median(totals).toFixed(1)} µs`);
   let sum = 0;
   for (const [key, xs] of steps) {
     const med = median(xs.slice(xs.length / 4)); // skip the warm-up quarter

@@ -316,21 +316,56 @@ class PayloadBuilder:
 
 
 def decode_strings(np, offsets, data, as_text):
+    """An object array of str (as_text) or bytes values from int32 offsets and the bytes they index."""
     n = len(offsets) - 1
+    if as_text and n > 0:
+        out = split_strings(np, offsets, data, n)
+        if out is not None:
+            return out
+    offsets = offsets.tolist()
     raw = bytes(data)
     out = np.empty(n, dtype=object)
     if as_text:
-        text = raw.decode("utf-8")
-        if len(text) == len(raw):  # ASCII only: byte offsets are character offsets
-            for i in range(n):
-                out[i] = text[offsets[i]:offsets[i + 1]]
-            return out
         for i in range(n):
             out[i] = raw[offsets[i]:offsets[i + 1]].decode("utf-8")
         return out
     for i in range(n):
         out[i] = raw[offsets[i]:offsets[i + 1]]
     return out
+
+
+def split_strings(np, offsets, data, n):
+    """The fast path of decode_strings: put a NUL after every value with numpy, decode the whole
+    buffer once and let str.split cut it (all in C, about 3x faster than slicing row by row).
+    None when a value contains NUL itself or the bytes are not UTF-8: the row-by-row path decides."""
+    base = int(offsets[0])
+    total = int(offsets[n]) - base
+    raw = np.frombuffer(data, dtype=np.uint8, count=total, offset=base)
+    if total and not raw.all():
+        return None  # a NUL inside some value
+    ends = offsets[1:].astype(np.int64) - base + np.arange(n)  # where each value's NUL goes
+    joined = np.zeros(total + n, dtype=np.uint8)
+    keep = np.ones(total + n, dtype=bool)
+    keep[ends] = False
+    joined[keep] = raw
+    try:
+        parts = joined.tobytes().decode("utf-8").split("\0")
+    except UnicodeDecodeError:
+        return None
+    parts.pop()  # after the last NUL
+    return object_array(np, parts)
+
+
+def object_array(np, values):
+    """A 1-D object array holding exactly these values. np.fromiter (numpy >= 1.23) is ~3x faster
+    than filling np.empty(n, object) from a list, which probes every str as a possible sequence."""
+    try:
+        return np.fromiter(values, dtype=object, count=len(values))
+    except (TypeError, ValueError):
+        out = np.empty(len(values), dtype=object)
+        for i, v in enumerate(values):
+            out[i] = v
+        return out
 
 
 def decode_values(np, desc, body, spans, count):
@@ -345,8 +380,16 @@ def decode_values(np, desc, body, spans, count):
         arr = np.frombuffer(buf("data"), dtype=np.dtype(dtype), count=count).copy()
     elif dtype == "datetime64[ns]":
         arr = np.frombuffer(buf("data"), dtype=np.int64, count=count).copy().view("datetime64[ns]")
+    elif dtype in ("str", "bytes") and desc.get("codes") is not None:
+        # a dictionary: the distinct values once, then one int32 code per element
+        offsets = np.frombuffer(buf("offsets"), dtype=np.int32)
+        distinct = decode_strings(np, offsets, buf("data"), dtype == "str")
+        codes = np.frombuffer(buf("codes"), dtype=np.int32, count=count)
+        if count and (codes.min() < 0 or codes.max() >= len(distinct)):
+            raise ValueError("a dictionary code is outside the %d distinct values" % len(distinct))
+        arr = distinct[codes]  # fancy indexing: ~3x faster than take() on object arrays
     elif dtype in ("str", "bytes"):
-        offsets = np.frombuffer(buf("offsets"), dtype=np.int32, count=count + 1).tolist()
+        offsets = np.frombuffer(buf("offsets"), dtype=np.int32, count=count + 1)
         arr = decode_strings(np, offsets, buf("data"), dtype == "str")
     elif dtype == "object":
         arr = np.empty(count, dtype=object)
@@ -387,6 +430,20 @@ def column_index(pd, names):
     return idx
 
 
+def frame_of_arrays(pd, arrays, names, n):
+    """A DataFrame of these 1-D arrays, as pd.DataFrame({name: array}) builds it. pandas' own
+    DataFrame._from_arrays (pandas 1.x and 2.x) skips the dict handling that costs ~250 µs per call
+    even at one row; duplicate names or a pandas without it take the public constructor."""
+    index = pd.RangeIndex(n)
+    from_arrays = getattr(pd.DataFrame, "_from_arrays", None)
+    if from_arrays is not None and len(set(names)) == len(names):
+        try:
+            return from_arrays(arrays, columns=column_index(pd, names), index=index)
+        except TypeError:
+            pass  # a pandas whose private signature changed
+    return pd.DataFrame(dict(zip(names, arrays)), columns=names, index=index)
+
+
 def decode_block(np, columns, body, spans, n):
     """All columns as one (n, k) Fortran-order array when they share a fixed-width dtype, else None.
 
@@ -424,10 +481,8 @@ def decode_input(np, pd, data, body, spans):
         block = decode_block(np, data["columns"], body, spans, n)
         if block is not None:
             return pd.DataFrame(block, index=pd.RangeIndex(n), columns=column_index(pd, names), copy=False)
-        cols = {}
-        for c in data["columns"]:
-            cols[c["name"]] = decode_values(np, c, body, spans, n)
-        return pd.DataFrame(cols, columns=names, index=pd.RangeIndex(n))
+        arrays = [decode_values(np, c, body, spans, n) for c in data["columns"]]
+        return frame_of_arrays(pd, arrays, names, n)
     if kind == "tensors":
         out = {}
         for t in data["tensors"]:

@@ -69,6 +69,20 @@ describe('python_function bridge: data round trips through pandas and numpy', ()
     expect(rows(2)).toEqual(['été ☃', 3n, 1e300, 9, true, -1n]);
   });
 
+  it('decodes string columns exactly: dictionary-coded, distinct, empty, non-ASCII, NUL inside a value, nulls', async () => {
+    // repeating values travel as a dictionary; distinct ones are split from NUL-joined text in one
+    // pass, or row by row when a value holds a NUL itself
+    const repeating = Array.from({ length: 20_000 }, (_, i) => (i % 7 === 0 ? '' : `v${i % 13}-ü${'x'.repeat(i % 5)}`));
+    const distinct = Array.from({ length: 20_000 }, (_, i) => `row ${i} ✓`);
+    const nulInside = Array.from({ length: 300 }, (_, i) => `${i % 3}\u0000${i % 2}`);
+    for (const values of [repeating, distinct, nulInside, ['a\u0000b', '', 'ü', '\u0000'], ['', '', ''], ['only']]) {
+      const validity = Uint8Array.from(values, (_, i) => (i % 11 === 3 ? 0 : 1));
+      const out = (await echo.predict(columnBatch([column('s', 'str', Utf8Array.fromStrings(values), validity)]))) as ColumnBatch;
+      const got = Array.from({ length: out.numRows }, (_, i) => columnValue(out.columns[0]!, i));
+      expect(got).toEqual(values.map((v, i) => (validity[i] ? v : null)));
+    }
+  });
+
   it('passes an unnamed tensor as an ndarray and named tensors as a dict, shapes kept', async () => {
     const single = tensorBatch([tensor(null, 'float32', [2, 3], Float32Array.of(1, 2, 3, 4, 5, 6.5))]);
     const out1 = (await echo.predict(single)) as TensorBatch;

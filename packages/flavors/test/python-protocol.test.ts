@@ -3,6 +3,7 @@ import { Utf8Array, column, columnBatch, tensor, tensorBatch, type ColumnBatch }
 import { FrameDecoder, MessageType, encodeFrame, type Frame } from '../src/python/protocol.js';
 import { decodeResultPayload, encodePredictPayload, splitDataPayload } from '../src/python/codec.js';
 import { PythonProtocolError } from '../src/python/errors.js';
+import { DICTIONARY_MIN_ROWS, encodeStringDictionary } from '../src/python/string-dictionary.js';
 
 function concat(parts: Uint8Array[]): Buffer {
   return Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
@@ -72,5 +73,49 @@ describe('python_function data payloads', () => {
     const forged = new Uint8Array(Buffer.concat([lead, Buffer.from(Int32Array.of(1, 2).buffer)]));
     expect(() => decodeResultPayload(forged)).toThrow(PythonProtocolError);
     expect(() => decodeResultPayload(forged)).toThrow(/int32 array \(unnamed\) has 2 values, expected 3/);
+  });
+});
+
+describe('python_function protocol: dictionary-coded strings', () => {
+  const dictOf = (values: string[]) => {
+    const u = Utf8Array.fromStrings(values);
+    return encodeStringDictionary(u.offsets, u.bytes, u.length);
+  };
+  const decoded = (d: NonNullable<ReturnType<typeof encodeStringDictionary>>) => {
+    const distinct = new Utf8Array(d.offsets, d.bytes).toArray();
+    return Array.from(d.codes, (c) => distinct[c]);
+  };
+
+  it('codes repeating values in order of first appearance and rebuilds them exactly', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => ['plus', '', 'pro', 'ü ✓', 'pro '][i % 5]!);
+    const d = dictOf(values)!;
+    expect(new Utf8Array(d.offsets, d.bytes).toArray()).toEqual(['plus', '', 'pro', 'ü ✓', 'pro ']);
+    expect(decoded(d)).toEqual(values);
+  });
+
+  it('reads a sliced column from its own offsets', () => {
+    const whole = Utf8Array.fromStrings(Array.from({ length: 1200 }, (_, i) => `v${i % 3}`));
+    const offsets = whole.offsets.subarray(100, 1101); // rows 100..1099, offsets not starting at 0
+    const d = encodeStringDictionary(offsets, whole.bytes, 1000)!;
+    expect(decoded(d)).toEqual(Array.from({ length: 1000 }, (_, i) => `v${(i + 100) % 3}`));
+  });
+
+  it('leaves short columns and columns with more than one distinct value per 8 rows as they are', () => {
+    expect(dictOf(Array.from({ length: DICTIONARY_MIN_ROWS - 1 }, () => 'same'))).toBeNull();
+    expect(dictOf(Array.from({ length: DICTIONARY_MIN_ROWS }, () => 'same'))).not.toBeNull();
+    expect(dictOf(Array.from({ length: 800 }, (_, i) => `v${i % 100}`))).not.toBeNull();
+    expect(dictOf(Array.from({ length: 800 }, (_, i) => `v${i % 101}`))).toBeNull();
+  });
+
+  it('puts codes, distinct bytes and offsets on the wire for a repeating column', () => {
+    const values = Array.from({ length: 512 }, (_, i) => (i % 2 ? 'yes' : 'no'));
+    const parts = encodePredictPayload(columnBatch([column('answer', 'str', Utf8Array.fromStrings(values))]), null);
+    const { header, buffer } = splitDataPayload(concat(parts));
+    const col = (header.data as { columns: { codes?: number; data?: number; offsets?: number }[] }).columns[0]!;
+    expect(col.codes).toBeDefined();
+    expect(Buffer.from(buffer(col.data!)).toString()).toBe('noyes');
+    const int32s = (i: number) => Array.from(new Int32Array(new Uint8Array(buffer(i)).buffer)); // copied: aligned
+    expect(int32s(col.offsets!)).toEqual([0, 2, 5]);
+    expect(int32s(col.codes!)).toEqual(values.map((v) => (v === 'no' ? 0 : 1)));
   });
 });

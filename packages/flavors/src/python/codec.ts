@@ -2,7 +2,8 @@
  * Batches ↔ the worker's data payloads: `u32 header length | JSON header | pad to 8 | body`, where
  * the body holds every column/tensor as raw little-endian buffers at 8-byte aligned offsets and the
  * header lists them as `buffers: [[offset, length], …]`. Strings travel as int32 offsets + UTF-8
- * bytes (the Utf8Array layout), validity as one byte per row; only `object` values are JSON.
+ * bytes (the Utf8Array layout), or as int32 codes into such a list of distinct values when they repeat;
+ * validity is one byte per row; only `object` values are JSON.
  */
 import {
   BinaryArray,
@@ -20,6 +21,7 @@ import {
   type Tensor,
 } from '@mlmodel/format';
 import { PythonProtocolError } from './errors.js';
+import { encodeStringDictionary } from './string-dictionary.js';
 
 /** One column or tensor on the wire. Buffer fields are indexes into `buffers`. */
 export interface WireArray {
@@ -29,6 +31,8 @@ export interface WireArray {
   shape?: number[];
   data?: number;
   offsets?: number;
+  /** Strings sent as a dictionary (Node → worker only): int32 codes per value; `data`/`offsets` then hold the distinct values. */
+  codes?: number;
   validity?: number;
   /** `object` dtype only: the values as JSON. */
   values?: unknown[];
@@ -85,6 +89,14 @@ function rebasedOffsets(offsets: Int32Array): Int32Array {
 function encodeValues(name: string | null, dtype: DType, values: Storage, validity: Uint8Array | undefined, body: BodyBuilder): WireArray {
   const out: WireArray = { name, dtype };
   if (values instanceof Utf8Array || values instanceof BinaryArray) {
+    const dict = encodeStringDictionary(values.offsets, values.bytes, values.length);
+    if (dict) {
+      out.codes = body.add(bytesOf(dict.codes));
+      out.data = body.add(dict.bytes);
+      out.offsets = body.add(bytesOf(dict.offsets));
+      if (validity) out.validity = body.add(validity);
+      return out;
+    }
     const start = values.offsets[0]!;
     out.data = body.add(values.bytes.subarray(start, values.offsets[values.length]!));
     out.offsets = body.add(bytesOf(rebasedOffsets(values.offsets)));
