@@ -433,12 +433,16 @@ def column_index(pd, names):
 def frame_of_arrays(pd, arrays, names, n):
     """A DataFrame of these 1-D arrays, as pd.DataFrame({name: array}) builds it. pandas' own
     DataFrame._from_arrays (pandas 1.x and 2.x) skips the dict handling that costs ~250 µs per call
-    even at one row; duplicate names or a pandas without it take the public constructor."""
+    even at one row; duplicate names or a pandas without it take the public constructor.
+
+    verify_integrity=False also skips pandas' datetime inference on object columns. That is safe
+    here: every array is a 1-D numpy array of n values built by decode_values, and its object
+    columns hold only str, bytes, None or JSON values, which that inference leaves as they are."""
     index = pd.RangeIndex(n)
     from_arrays = getattr(pd.DataFrame, "_from_arrays", None)
-    if from_arrays is not None and len(set(names)) == len(names):
+    if from_arrays is not None and len(set(names)) == len(names) and all(a.ndim == 1 and len(a) == n for a in arrays):
         try:
-            return from_arrays(arrays, columns=column_index(pd, names), index=index)
+            return from_arrays(arrays, columns=column_index(pd, names), index=index, verify_integrity=False)
         except TypeError:
             pass  # a pandas whose private signature changed
     return pd.DataFrame(dict(zip(names, arrays)), columns=names, index=index)
