@@ -1,5 +1,6 @@
 /** Helpers for server tests: fixture paths, a real server on a free port, tiny JS models built on the fly. */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,8 @@ export async function post(
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlmodel-serve-test-'));
 let counter = 0;
+// each test file imports this module afresh: its models go when that file's tests are done
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /**
  * A js_function model from inline module source, with a signature given as MLflow's JSON strings
