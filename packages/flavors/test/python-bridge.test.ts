@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BinaryArray,
   Utf8Array,
   column,
   columnBatch,
@@ -80,6 +81,17 @@ describe('python_function bridge: data round trips through pandas and numpy', ()
       const out = (await echo.predict(columnBatch([column('s', 'str', Utf8Array.fromStrings(values), validity)]))) as ColumnBatch;
       const got = Array.from({ length: out.numRows }, (_, i) => columnValue(out.columns[0]!, i));
       expect(got).toEqual(values.map((v, i) => (validity[i] ? v : null)));
+    }
+  });
+
+  it('decodes repeating and distinct bytes columns exactly', async () => {
+    const repeating = Array.from({ length: 1000 }, (_, i) => Uint8Array.of(i % 3, 0, 255, i % 2));
+    const distinct = Array.from({ length: 300 }, (_, i) => Uint8Array.of(i & 255, i >> 8, 0));
+    for (const values of [repeating, distinct]) {
+      const out = (await echo.predict(columnBatch([column('b', 'bytes', BinaryArray.fromBuffers(values))]))) as ColumnBatch;
+      expect(out.columns[0]!.dtype).toBe('bytes');
+      const got = Array.from({ length: out.numRows }, (_, i) => Array.from(columnValue(out.columns[0]!, i) as Uint8Array));
+      expect(got).toEqual(values.map((v) => Array.from(v)));
     }
   });
 
