@@ -22,7 +22,8 @@ import { Table as WasmTable, writeParquet } from 'parquet-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Utf8Array, column, columnBatch, tensor, tensorBatch, type Batch } from '@mlmodel/format';
 import { batchToIPC } from '@mlmodel/format/arrow';
-import { FIXTURES, GOLDEN, PYTHON, jsonDiff, rng, rssBytes, startServe, type ServerProcess } from './support/serve-process.js';
+import { FIXTURES, GOLDEN, PYTHON, jsonDiff, rssBytes, startServe, type ServerProcess } from './support/serve-process.js';
+import { rng } from './support/test-data.js';
 import { join } from 'node:path';
 
 const SEED = Number(process.env.MLMODEL_FUZZ_SEED ?? 20261128);

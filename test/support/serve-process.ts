@@ -157,17 +157,6 @@ export function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32): the same seed gives the same run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Compare a JSON value with an expected one, numbers within `tol`; returns the first difference or null. */
 export function jsonDiff(actual: unknown, expected: unknown, tol: number, path = '$'): string | null {

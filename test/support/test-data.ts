@@ -16,16 +16,20 @@ export function packageRoot(name: string): string {
   throw new Error(`${name} is not installed (it is a devDependency of the workspace: run npm ci)`);
 }
 
-/** Deterministic pseudo-random floats in [0, 1) (mulberry32), so failures reproduce. */
-export function randomFloats(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32): the same seed gives the same run. */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
-  for (let i = 0; i < n; i++) {
+  return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  return out;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Deterministic pseudo-random floats in [0, 1) (`rng`), so failures reproduce. */
+export function randomFloats(n: number, seed: number): Float32Array {
+  const next = rng(seed);
+  return Float32Array.from({ length: n }, next);
 }

@@ -59,6 +59,23 @@ export function dtypeKind(d: DType): DTypeKind {
   }
 }
 
+/** Largest finite float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+const SMALL_INT_RANGES: Partial<Record<DType, readonly [number, number]>> = {
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+  uint8: [0, 255],
+  uint16: [0, 65535],
+  uint32: [0, 4294967295],
+};
+
+/** The inclusive [min, max] of an integer dtype of at most 32 bits (undefined for any other dtype). */
+export function smallIntRange(d: DType): readonly [number, number] | undefined {
+  return SMALL_INT_RANGES[d];
+}
+
 /** numpy's `dtype.itemsize` for fixed-width dtypes (0 for variable-width ones). */
 export function dtypeItemSize(d: DType): number {
   switch (d) {

@@ -11,6 +11,7 @@ import type { Batch } from '../src/batch/types.js';
 import { batchToIPC } from '../src/batch/arrow.js';
 import type { ColSpec, Schema, TensorSpec } from '../src/signature/types.js';
 import { parseScoringRequest, ScoringRequestError } from '../src/scoring/index.js';
+import { rng } from '../../../test/support/test-data.js';
 import { asTensors } from './batch-asserts.js';
 
 const enc = new TextEncoder();
@@ -24,17 +25,6 @@ const colSchema: Schema = {
 };
 const tensorSchema: Schema = { kind: 'tensors', specs: [{ kind: 'tensor', name: null, dtype: 'float32', shape: [-1, 2] }] satisfies TensorSpec[] };
 
-/** Seeded PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Parse and report the outcome: 'ok' or the HTTP status of a ScoringRequestError; anything else fails the test. */
 async function outcome(body: Uint8Array, type: string, schema: Schema | null): Promise<'ok' | number> {
@@ -72,7 +62,7 @@ describe('truncated and corrupted bodies', () => {
   });
 
   it('random byte flips in JSON requests', async () => {
-    const rand = prng(1);
+    const rand = rng(1);
     for (let k = 0; k < 2000; k++) {
       const bytes = enc.encode(JSON_BODIES[k % JSON_BODIES.length]!);
       for (let f = 0; f < 1 + (k % 4); f++) bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 256);
@@ -85,7 +75,7 @@ describe('truncated and corrupted bodies', () => {
     for (let n = 0; n <= bytes.length; n++) {
       for (const schema of [null, colSchema]) await outcome(bytes.subarray(0, n), 'text/csv', schema);
     }
-    const rand = prng(2);
+    const rand = rng(2);
     for (let k = 0; k < 1000; k++) {
       const b = bytes.slice();
       b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
@@ -102,7 +92,7 @@ describe('truncated and corrupted bodies', () => {
         { name: 'b', dtype: 'str', values: Utf8Array.fromStrings(['x', 'yy', 'zzz']) },
       ],
     };
-    const rand = prng(3);
+    const rand = rng(3);
     for (const format of ['stream', 'file'] as const) {
       const bytes = batchToIPC(batch, format);
       for (let n = 0; n < bytes.length; n += 3) await outcome(bytes.subarray(0, n), `application/vnd.apache.arrow.${format}`, null);
@@ -118,7 +108,7 @@ describe('truncated and corrupted bodies', () => {
     const table = arrow.tableFromArrays({ a: Float64Array.from([1, 2, 3]), c: BigInt64Array.from([1n, 2n, 3n]) });
     const bytes = writeParquet(WasmTable.fromIPCStream(arrow.tableToIPC(table, 'stream')));
     for (let n = 0; n < bytes.length; n += 37) expect(await outcome(bytes.subarray(0, n), 'application/vnd.apache.parquet', null)).toBe(400);
-    const rand = prng(4);
+    const rand = rng(4);
     for (let k = 0; k < 150; k++) {
       const b = bytes.slice();
       for (let f = 0; f < 3; f++) b[4 + Math.floor(rand() * (b.length - 8))] = Math.floor(rand() * 256);
@@ -128,7 +118,7 @@ describe('truncated and corrupted bodies', () => {
   });
 
   it('random garbage of every content type', async () => {
-    const rand = prng(5);
+    const rand = rng(5);
     const types = ['application/json', 'text/csv', 'application/vnd.apache.parquet', 'application/vnd.apache.arrow.stream', 'application/vnd.apache.arrow.file'];
     for (let k = 0; k < 300; k++) {
       const n = Math.floor(rand() ** 3 * 4096);

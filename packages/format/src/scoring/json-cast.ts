@@ -8,7 +8,7 @@
  *
  * Also the dtype inference of `np.array(list)` (tensors) and of `pd.DataFrame` (columns).
  */
-import type { DType } from '../dtype.js';
+import { FLOAT32_MAX, smallIntRange, type DType } from '../dtype.js';
 import { floatToHalf } from '../float16.js';
 import { BinaryArray, Utf8Array } from '../batch/string-array.js';
 import type { Storage, Tensor } from '../batch/types.js';
@@ -26,17 +26,8 @@ const TWO63 = 2 ** 63;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
-const FLOAT32_MAX = 3.4028234663852886e38;
 const FLOAT16_MAX = 65504;
 
-const SMALL_INT_RANGE: Partial<Record<DType, readonly [number, number]>> = {
-  int8: [-128, 127],
-  int16: [-32768, 32767],
-  int32: [-2147483648, 2147483647],
-  uint8: [0, 255],
-  uint16: [0, 65535],
-  uint32: [0, 4294967295],
-};
 
 /** A short description of a JSON value for error messages: `the string "a"`, `the number 1.5`, `null`. */
 export function describeJson(v: unknown): string {
@@ -215,7 +206,7 @@ export function castJsonValues(values: readonly unknown[], dtype: DType, opts: C
     case 'uint8':
     case 'uint16':
     case 'uint32': {
-      const [lo, hi] = SMALL_INT_RANGE[dtype]!;
+      const [lo, hi] = smallIntRange(dtype)!;
       const out = allocate(dtype, n) as Int32Array;
       for (let i = 0; i < n; i++) {
         const v = values[i];

@@ -3,21 +3,12 @@
  * nested, row-major) checked element by element against the declared datatype, binary blobs
  * (little-endian, BYTES as 4-byte length + bytes) checked against the shape.
  */
-import { BinaryArray, Utf8Array, allocate, floatToHalf, type Storage, type VarBinaryArray } from '@mlmodel/format';
+import { BinaryArray, FLOAT32_MAX, Utf8Array, allocate, floatToHalf, smallIntRange, type Storage, type VarBinaryArray } from '@mlmodel/format';
 import { elementSize, fixedDType, type OipDatatype } from './datatype.js';
 import { describe, invalid } from './errors.js';
 
 /** Most dimensions a tensor may have (numpy's limit). */
 export const MAX_RANK = 32;
-const FLOAT32_MAX = 3.4028234663852886e38;
-const INT_RANGE: Partial<Record<OipDatatype, readonly [number, number]>> = {
-  INT8: [-128, 127],
-  INT16: [-32768, 32767],
-  INT32: [-2147483648, 2147483647],
-  UINT8: [0, 255],
-  UINT16: [0, 65535],
-  UINT32: [0, 4294967295],
-};
 
 export function shapeText(shape: readonly unknown[]): string {
   return `[${shape.map((d) => (typeof d === 'number' ? String(d) : JSON.stringify(d) ?? String(d))).join(', ')}]`;
@@ -161,7 +152,7 @@ export function storageFromJson(where: string, datatype: OipDatatype, flat: read
       return o;
     }
     default: {
-      const [lo, hi] = INT_RANGE[datatype]!;
+      const [lo, hi] = smallIntRange(fixedDType(datatype))!;
       const o = out as Int32Array;
       for (let i = 0; i < n; i++) {
         const v = flat[i];

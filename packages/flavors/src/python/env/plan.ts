@@ -118,53 +118,61 @@ function virtualenvInputs(model: ModelDir, files: ModelEnvFiles): VenvInputs {
 
 const PIP_ENV = { PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1' };
 
+/** Where an environment with this cache key lives, its interpreter, and whether it is complete. */
+async function cachedEnv(cacheDir: string, cacheKey: string): Promise<{ envDir: string; cacheKey: string; python: string; ready: boolean }> {
+  const envDir = join(cacheDir, `mlmodel-${cacheKey}`);
+  return { envDir, cacheKey, python: envPythonPath(envDir), ready: await isEnvReady(envDir) };
+}
+
 async function planVirtualenv(model: ModelDir, opts: PythonEnvOptions, files: ModelEnvFiles): Promise<EnvPlan> {
-  const installer = opts.installer ?? 'pip';
   const inputs = virtualenvInputs(model, files);
   const warnings = [...inputs.warnings];
-  const offline = opts.offline === true;
-  const cacheDir = envCacheDir(opts);
+  const steps = opts.installer === 'uv' ? await uvSteps(opts, files, inputs) : await pipSteps(model, opts, files, inputs, warnings);
+  return {
+    requested: 'virtualenv',
+    envManager: 'virtualenv',
+    python: steps.python,
+    base: steps.base,
+    modelPythonVersion: files.pythonVersion,
+    envDir: steps.envDir,
+    cacheKey: steps.cacheKey,
+    ready: steps.ready,
+    commands: steps.commands,
+    commandEnv: steps.commandEnv,
+    warnings,
+    missingTool: steps.missingTool,
+  };
+}
 
-  if (installer === 'uv') {
-    const uv = opts.uv ?? (await findOnPath('uv', (opts.env ?? process.env).PATH));
-    // uv installs the saved Python version itself; without one it uses the local interpreter
-    const base = files.pythonVersion ? undefined : await localBase(opts);
-    const request = files.pythonVersion ?? base!.python;
-    const cacheKey = envCacheKey(inputs.contents, { manager: 'virtualenv', installer: 'uv', python: request });
-    const envDir = join(cacheDir, `mlmodel-${cacheKey}`);
-    const python = envPythonPath(envDir);
-    const exe = uv ?? 'uv';
-    const flags = offline ? ['--offline'] : [];
-    const commands: string[][] = [[exe, 'venv', ...flags, '--python', request, envDir]];
-    if (inputs.build.length) commands.push([exe, 'pip', 'install', ...flags, '--python', python, ...inputs.build]);
-    if (inputs.deps.length) commands.push([exe, 'pip', 'install', ...flags, '--python', python, ...inputs.deps]);
-    return {
-      requested: 'virtualenv',
-      envManager: 'virtualenv',
-      python,
-      base,
-      modelPythonVersion: files.pythonVersion,
-      envDir,
-      cacheKey,
-      ready: await isEnvReady(envDir),
-      commands,
-      commandEnv: {},
-      warnings,
-      missingTool: uv ? undefined : 'uv (see https://docs.astral.sh/uv/), or use installer pip',
-    };
-  }
+type InstallerSteps = Omit<EnvPlan, 'requested' | 'envManager' | 'modelPythonVersion' | 'warnings'>;
 
+/** uv installs the saved Python version itself; without one it uses the local interpreter. */
+async function uvSteps(opts: PythonEnvOptions, files: ModelEnvFiles, inputs: VenvInputs): Promise<InstallerSteps> {
+  const uv = opts.uv ?? (await findOnPath('uv', (opts.env ?? process.env).PATH));
+  const base = files.pythonVersion ? undefined : await localBase(opts);
+  const request = files.pythonVersion ?? base!.python;
+  const env = await cachedEnv(envCacheDir(opts), envCacheKey(inputs.contents, { manager: 'virtualenv', installer: 'uv', python: request }));
+  const exe = uv ?? 'uv';
+  const flags = opts.offline === true ? ['--offline'] : [];
+  const commands: string[][] = [[exe, 'venv', ...flags, '--python', request, env.envDir]];
+  if (inputs.build.length) commands.push([exe, 'pip', 'install', ...flags, '--python', env.python, ...inputs.build]);
+  if (inputs.deps.length) commands.push([exe, 'pip', 'install', ...flags, '--python', env.python, ...inputs.deps]);
+  return { ...env, base, commands, commandEnv: {}, missingTool: uv ? undefined : 'uv (see https://docs.astral.sh/uv/), or use installer pip' };
+}
+
+async function pipSteps(model: ModelDir, opts: PythonEnvOptions, files: ModelEnvFiles, inputs: VenvInputs, warnings: string[]): Promise<InstallerSteps> {
   const base = await localBase(opts);
   const mismatch = mismatchWarning(model, files.pythonVersion, base);
   if (mismatch) warnings.push(mismatch);
-  const cacheKey = envCacheKey(inputs.contents, { manager: 'virtualenv', installer: 'pip', python: base.executable, version: base.version });
-  const envDir = join(cacheDir, `mlmodel-${cacheKey}`);
-  const python = envPythonPath(envDir);
+  const env = await cachedEnv(
+    envCacheDir(opts),
+    envCacheKey(inputs.contents, { manager: 'virtualenv', installer: 'pip', python: base.executable, version: base.version }),
+  );
   const withoutPip = !base.hasEnsurepip;
-  const venv = [base.python, '-m', 'venv', ...(withoutPip ? ['--without-pip'] : []), envDir];
+  const venv = [base.python, '-m', 'venv', ...(withoutPip ? ['--without-pip'] : []), env.envDir];
   // without ensurepip the venv has no pip of its own: the base interpreter's pip installs into it (pip >= 22.3)
-  const pip = withoutPip ? [base.python, '-m', 'pip', '--python', python, 'install'] : [python, '-m', 'pip', 'install'];
-  if (offline) pip.push('--no-index');
+  const pip = withoutPip ? [base.python, '-m', 'pip', '--python', env.python, 'install'] : [env.python, '-m', 'pip', 'install'];
+  if (opts.offline === true) pip.push('--no-index');
   if (withoutPip) {
     warnings.push(
       `${base.python} has no ensurepip module (on Debian/Ubuntu it comes with python3-venv): the virtualenv is made with --without-pip` +
@@ -175,17 +183,10 @@ async function planVirtualenv(model: ModelDir, opts: PythonEnvOptions, files: Mo
   if (inputs.build.length) commands.push([...pip, ...inputs.build]);
   if (inputs.deps.length) commands.push([...pip, ...inputs.deps]);
   return {
-    requested: 'virtualenv',
-    envManager: 'virtualenv',
-    python,
+    ...env,
     base,
-    modelPythonVersion: files.pythonVersion,
-    envDir,
-    cacheKey,
-    ready: await isEnvReady(envDir),
     commands,
     commandEnv: PIP_ENV,
-    warnings,
     missingTool: base.hasVenv ? undefined : `the venv module for ${base.python} (on Debian/Ubuntu: apt-get install python3-venv)`,
   };
 }
@@ -225,7 +226,7 @@ async function planConda(model: ModelDir, opts: PythonEnvOptions, files: ModelEn
     manager: 'conda',
     tool: micromamba ? 'micromamba' : 'conda',
   });
-  const envDir = join(envCacheDir(opts), `mlmodel-${cacheKey}`);
+  const { envDir, python, ready } = await cachedEnv(envCacheDir(opts), cacheKey);
   const offline = opts.offline === true;
   const command = micromamba
     ? [tool, 'create', '-y', ...(offline ? ['--offline'] : []), '-f', files.conda.path, '-p', envDir]
@@ -233,11 +234,11 @@ async function planConda(model: ModelDir, opts: PythonEnvOptions, files: ModelEn
   return {
     requested: 'conda',
     envManager: 'conda',
-    python: envPythonPath(envDir),
+    python,
     modelPythonVersion: files.pythonVersion,
     envDir,
     cacheKey,
-    ready: await isEnvReady(envDir),
+    ready,
     commands: [command],
     commandEnv: offline && !micromamba ? { CONDA_OFFLINE: 'true' } : {},
     warnings: [],
