@@ -7,7 +7,7 @@
 // B = `InferenceSession.run(feeds)` on that model's own session, fed pre-built ort.Tensors over
 // the same data. Calls alternate A B B A … so drift (turbo, other processes) hits both alike;
 // each call is timed on its own and medians are reported.
-// C = `predictParsed` (schema enforcement + params + predict: the whole shared path) is timed the
+// C = the runner's prepare + predict (schema enforcement + params + predict: the whole shared path) is timed the
 // same way against B. Targets apply to both A and C.
 // Writes bench/results/flavors.json.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -34,8 +34,8 @@ const { onnxFlavor } = await import(ONNX_DIST);
 const { FeedBuilder } = await import(join(ROOT, 'packages/flavors/dist/onnx/feeds.js'));
 const { graphInfo } = await import(join(ROOT, 'packages/flavors/dist/onnx/graph.js'));
 const { toTensorBatch } = await import(join(ROOT, 'packages/flavors/dist/onnx/outputs.js'));
-// the whole shared path: schema enforcement + params + predict (what `mlmodel predict` and the server run)
-const { predictParsed } = await import(join(ROOT, 'packages/flavors/dist/pipeline.js'));
+// the whole shared path: the runner's prepare (schema enforcement + params) + predict (what `mlmodel predict` and the server run)
+const { ModelRunner } = await import(join(ROOT, 'packages/flavors/dist/runner/index.js'));
 
 const QUICK = process.argv.includes('--quick');
 const IRIS_DIR = join(ROOT, '../shared/fixtures/mlflow-3.5/iris_onnx');
@@ -135,14 +135,16 @@ async function runCase({ label, modelDir, inputName, inner, batch: n, seed, sett
   const feeds = { [inputName]: new ort.Tensor('float32', data, shape) };
 
   const raw = tensorBatch([tensor(null, 'float32', shape, data)]);
-  const check = sameOutputs(await model.predict(batch), await direct.run(feeds)) && sameOutputs(await predictParsed(model, raw, null), await direct.run(feeds));
+  const runner = ModelRunner.fromLoaded(modelDir, model);
+  const viaRunner = (input) => runner.predict(runner.prepare(input, null));
+  const check = sameOutputs(await model.predict(batch), await direct.run(feeds)) && sameOutputs(await viaRunner(raw), await direct.run(feeds));
   const { ta, tb } = await abRuns(
     () => model.predict(batch),
     () => direct.run(feeds),
     settings,
   );
   const full = await abRuns(
-    () => predictParsed(model, raw, null),
+    () => viaRunner(raw),
     () => direct.run(feeds),
     settings,
   );

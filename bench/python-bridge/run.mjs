@@ -4,7 +4,7 @@
 //
 //   npm run build && node bench/python-bridge/run.mjs [--model NAME] [--python /usr/bin/python3] [--spin-us N] [--malloc tuned|default]
 //
-// --model NAME runs one fixture. Bridge time = predictParsed (schema enforcement, encoding to the
+// --model NAME runs one fixture. Bridge time = the runner's prepare + predict (schema enforcement, encoding to the
 // wire, the worker building the DataFrame, predict, the result back to a batch). The in-process
 // baseline runs in its own Python process, in blocks alternating with bridge blocks (A B B A …),
 // because this VM's speed drifts by tens of percent within minutes: overhead = the median over
@@ -37,7 +37,8 @@ const BLOCK_MS = 600;
 
 const format = await import(join(ROOT, 'packages/format/dist/index.js'));
 const { openModelDir } = format;
-const { createRegistry, predictParsed } = await import(join(ROOT, 'packages/flavors/dist/index.js'));
+const { createRegistry } = await import(join(ROOT, 'packages/flavors/dist/index.js'));
+const { predictPrepared } = await import(join(ROOT, 'bench/support/predict-path.mjs'));
 
 const only = process.argv.indexOf('--model');
 const MODELS = benchModels(format).filter((m) => only < 0 || m.name === process.argv[only + 1]);
@@ -87,7 +88,7 @@ async function timeCalls(model, batch, calls) {
   const times = [];
   for (let i = 0; i < calls; i++) {
     const t0 = performance.now();
-    await predictParsed(model, batch, null);
+    await predictPrepared(model, batch, null);
     times.push(performance.now() - t0);
   }
   return times;

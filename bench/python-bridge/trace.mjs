@@ -31,7 +31,8 @@ process.env.MLMODEL_BRIDGE_TRACE = traceFile; // before the flavors package read
 
 const format = await import(join(ROOT, 'packages/format/dist/index.js'));
 const { openModelDir } = format;
-const { createRegistry, predictParsed } = await import(join(ROOT, 'packages/flavors/dist/index.js'));
+const { createRegistry } = await import(join(ROOT, 'packages/flavors/dist/index.js'));
+const { predictPrepared } = await import(join(ROOT, 'bench/support/predict-path.mjs'));
 const { bridgeTrace } = await import(join(ROOT, 'packages/flavors/dist/python/trace.js'));
 
 const spec = benchModels(format).find((m) => m.name === MODEL_NAME);
@@ -40,7 +41,7 @@ const batchOf = spec.batch;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Phases in the order a request passes them; `call` is predictParsed's start (schema enforcement, encoding). */
+/** Phases in the order a request passes them; `call` is the start of the runner's prepare + predict (schema enforcement, encoding). */
 const ORDER = [
   'node call',
   'node send',
@@ -66,7 +67,7 @@ try {
     const marks = [];
     for (let i = 0; i < CALLS; i++) {
       const t0 = process.hrtime.bigint();
-      await predictParsed(model, batch, null);
+      await predictPrepared(model, batch, null);
       marks.push([t0, process.hrtime.bigint()]);
     }
     calls[n] = marks;

@@ -125,6 +125,23 @@ describe('the mlmodel binary (real process)', () => {
     expect(exec().status).toBe(2);
   });
 
+  it('flavor options are checked by the flavors before anything loads: a bad value is a usage error', () => {
+    const model = join(FIXTURES, 'iris_onnx');
+    for (const [args, message] of [
+      [['--python-workers', '0'], '--python-workers must be a positive integer, got 0'],
+      [['--env-manager', 'pip'], '--env-manager must be local, virtualenv or conda, got pip'],
+      [['--flavor-option', 'intraOpNumThreads=-1'], 'intraOpNumThreads'],
+    ] as const) {
+      const r = exec('predict', '-m', model, '-i', 'nothing.json', ...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    // the flags come from the flavors, with the command's wording
+    expect(exec('serve', '--help').stdout).toMatch(/--python-workers <n>\s+Python worker processes per\s+python_function model/);
+    expect(exec('predict', '--help').stdout).toMatch(/created before\s+predicting/);
+  });
+
   it('user errors exit 1 with one line and no stack trace', () => {
     const r = exec('validate', join(tmp, 'does-not-exist'));
     expect(r.status).toBe(1);

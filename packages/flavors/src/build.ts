@@ -8,8 +8,6 @@ import {
   enforceParams,
   inferOutputSchema,
   inferSchema,
-  openModelDir,
-  parseScoringRequest,
   saveInputExample,
   writeMLmodel,
   type MLmodel,
@@ -17,8 +15,9 @@ import {
   type ParamSpec,
   type Prediction,
 } from '@mlmodel/format';
-import { predictParsed } from './pipeline.js';
 import type { FlavorRegistry } from './registry.js';
+import { decodeRequest } from './runner/decode.js';
+import { ModelRunner } from './runner/model-runner.js';
 
 /** Raised when a model cannot be built; nothing is left at the output path. */
 export class BuildError extends MlmodelError {}
@@ -84,15 +83,14 @@ export async function buildModel(o: BuildOptions): Promise<BuildResult> {
   const tmp = join(dirname(outDir), `.${basename(outDir)}.partial-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp);
   try {
-    const saved = await flavor.save(o.input as never, tmp);
+    const saved = await flavor.save(o.input as never, tmp, { loadModel: (path, inner) => o.registry.load(path, inner) });
     let signature: ModelSignature | null = o.signature && o.signature !== 'infer' ? o.signature : (saved.inferredSignature ?? null);
     signature = mergeParams(signature, o.params);
 
-    const example = o.inputExample
-      ? await parseScoringRequest(o.inputExample.body, o.inputExample.contentType, signature?.inputs ?? null, { paramSpecs: signature?.params ?? null })
-      : undefined;
-    if (example && !signature?.inputs && example.batch.kind !== 'json') {
-      signature = { inputs: inferSchema(example.batch), outputs: signature?.outputs ?? null, params: signature?.params ?? null };
+    // decoded before the model exists, with the signature known so far (it may be inferred from the example)
+    const example = o.inputExample ? await decodeRequest({ signature, signatureFromTypeHint: false }, o.inputExample.body, o.inputExample.contentType) : undefined;
+    if (example && !signature?.inputs && example.input.kind !== 'json') {
+      signature = { inputs: inferSchema(example.input), outputs: signature?.outputs ?? null, params: signature?.params ?? null };
     }
 
     const mlmodel = createMLmodel({
@@ -103,20 +101,21 @@ export async function buildModel(o: BuildOptions): Promise<BuildResult> {
       extra: { mlmodel_version: '0.1.0' },
     });
     if (example) {
-      const data = example.batch.kind === 'json' ? { json: example.batch.value } : { batch: example.batch };
+      const data = example.input.kind === 'json' ? { json: example.input.value } : { batch: example.input };
       mlmodel.saved_input_example_info = await saveInputExample(tmp, data, example.params ?? undefined);
     }
     await writeMLmodel(tmp, mlmodel);
 
     let examplePrediction: Prediction | undefined;
     if (example) {
-      const loaded = await o.registry.load(await openModelDir(tmp), { flavor: o.flavor });
+      // the example runs through the runner, as `mlmodel predict` and the server will run requests
+      const runner = await ModelRunner.open(tmp, { registry: o.registry, flavor: o.flavor });
       try {
-        examplePrediction = await predictParsed(loaded, example.batch, example.params);
+        examplePrediction = await runner.predict(runner.prepare(example.input, example.params));
       } catch (e) {
         throw new BuildError(`the input example does not work with this model: ${(e as Error).message}`, 'INVALID_PARAMETER_VALUE', { cause: e });
       } finally {
-        await loaded.close();
+        await runner.close();
       }
       if (signature && !signature.outputs && (o.signature === undefined || o.signature === 'infer')) {
         mlmodel.signature = { ...signature, outputs: inferOutputSchema(examplePrediction) };

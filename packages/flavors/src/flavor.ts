@@ -9,10 +9,34 @@ export interface FlavorLogger {
 /** The logger used when none is given. */
 export const silentLogger: FlavorLogger = { info: () => undefined, warn: () => undefined };
 
+/**
+ * Loads another model directory with the same registry and options (a js_function model's inner
+ * ONNX or tfjs model). The registry puts one in every `LoadOptions` it passes to a flavor.
+ */
+export type InnerModelLoader = (path: string, options?: LoadOptions) => Promise<LoadedModel>;
+
 export interface LoadOptions {
-  /** Flavor-specific options, e.g. onnx session options or the tfjs backend. */
+  /** Flavor-specific options, e.g. onnx session options or the Python worker count; each flavor checks its own (`Flavor.checkOptions`). */
   readonly options?: Readonly<Record<string, unknown>>;
   readonly logger?: FlavorLogger;
+  /** How to load inner models; set by `FlavorRegistry.load` (a flavor loaded directly has none unless given). */
+  readonly loadModel?: InnerModelLoader;
+}
+
+/**
+ * What a front end needs to know about a loaded model to call it well, typed (rather than read
+ * out of `details`). A flavor states what differs from the defaults; the runner fills the rest.
+ */
+export interface ModelCapabilities {
+  /**
+   * How many predict calls the model runs at the same time to advantage: a python_function
+   * model's worker-process count; 1 for in-process flavors (their calls share one thread).
+   */
+  readonly maxConcurrency: number;
+  /** Whether predict takes raw JSON input (`{kind: 'json'}`): js_function models, type-hint Python models. */
+  readonly acceptsJson: boolean;
+  /** The signature came from Python type hints (`is_signature_from_type_hint`): JSON `inputs` is passed through raw. */
+  readonly signatureFromTypeHint: boolean;
 }
 
 /**
@@ -24,10 +48,10 @@ export interface LoadedModel {
   readonly flavor: string;
   /** The signature from the MLmodel file, or one inferred from the model itself. */
   readonly signature: ModelSignature | null;
-  /** Facts worth showing to users (`mlmodel info`, logs): backend, providers, input/output names… */
+  /** Facts worth showing to users (`mlmodel info`, logs): backend, providers, input/output names… Not read by code. */
   readonly details: Readonly<Record<string, unknown>>;
-  /** True when predict accepts raw JSON input (`{kind: 'json'}`), e.g. js_function models. */
-  readonly acceptsJson?: boolean;
+  /** What differs from the default capabilities (1 call at a time, no JSON input, no type hints). */
+  readonly capabilities?: Partial<ModelCapabilities>;
   predict(input: ModelInput, params?: Readonly<Record<string, unknown>>): Promise<Prediction>;
   /** Release native resources. Idempotent. */
   close(): Promise<void>;
@@ -41,6 +65,24 @@ export interface SavedFlavor {
   readonly inferredSignature?: ModelSignature | null;
 }
 
+/** What a flavor's `save` may use besides its input: a loader for the inner models it validates. */
+export interface SaveContext {
+  readonly loadModel?: InnerModelLoader;
+}
+
+/**
+ * A command-line flag that sets one of a flavor's load options (`--python-workers 2` sets
+ * `workers`). The CLI adds the flags the registry's flavors declare, so it knows no flavor's options.
+ */
+export interface LoadOptionFlag {
+  /** The flag with its argument, as commander takes it: `--python-workers <n>`. */
+  readonly flag: string;
+  /** The `LoadOptions.options` key it sets. */
+  readonly option: string;
+  /** Help text; `{when}` is replaced by what the command does ("serving", "predicting"). */
+  readonly description: string;
+}
+
 /**
  * A flavor plugin. Third-party flavors are npm packages whose default export (or `flavor` export)
  * is an object of this shape.
@@ -51,6 +93,14 @@ export interface Flavor<SaveInput = never> {
   /** Whether this flavor can load the model (usually: the MLmodel has a `flavors.<name>` block). */
   canLoad(model: ModelDir): boolean;
   load(model: ModelDir, options?: LoadOptions): Promise<LoadedModel>;
+  /**
+   * Check the load options this flavor reads before any model loads, so a typo fails at once
+   * (values may be strings, as typed on a command line). Throws a `FlavorOptionError` naming the
+   * option; keys it does not read belong to other flavors and are ignored.
+   */
+  checkOptions?(options: Readonly<Record<string, unknown>>): void;
+  /** Command-line flags for some of its load options. */
+  readonly optionFlags?: readonly LoadOptionFlag[];
   /** Copy the model's files into `dir` (which exists and is empty) and describe them. */
-  save?(input: SaveInput, dir: string): Promise<SavedFlavor>;
+  save?(input: SaveInput, dir: string, context?: SaveContext): Promise<SavedFlavor>;
 }

@@ -1,10 +1,17 @@
 import { pathToFileURL } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import { MlmodelError, openModelDir, type ModelDir } from '@mlmodel/format';
-import type { Flavor, LoadedModel, LoadOptions } from './flavor.js';
+import type { Flavor, LoadedModel, LoadOptionFlag, LoadOptions } from './flavor.js';
 
 /** A flavor that cannot be found or loaded, or a model no registered flavor can load. */
 export class FlavorError extends MlmodelError {}
+
+/** A load option a flavor refuses (`Flavor.checkOptions`); the message names the option and what it takes. */
+export class FlavorOptionError extends FlavorError {
+  constructor(message: string) {
+    super(message, 'INVALID_PARAMETER_VALUE');
+  }
+}
 
 /**
  * Picks the flavor that loads a model: an explicit choice first, then the registered flavors in
@@ -49,10 +56,24 @@ export class FlavorRegistry {
     return f;
   }
 
-  /** Open a model directory and load it with the picked flavor. */
+  /**
+   * Open a model directory and load it with the picked flavor. The flavor gets a `loadModel` for
+   * inner models that loads through this registry (unless the caller gave one).
+   */
   async load(pathOrModel: string | ModelDir, opts: LoadOptions & { flavor?: string } = {}): Promise<LoadedModel> {
     const model = typeof pathOrModel === 'string' ? await openModelDir(pathOrModel) : pathOrModel;
-    return this.pick(model, opts.flavor).load(model, opts);
+    const { flavor, ...load } = opts;
+    return this.pick(model, flavor).load(model, { loadModel: (path, inner) => this.load(path, inner), ...load });
+  }
+
+  /** Check load options with every registered flavor that reads options (before anything loads). */
+  checkOptions(options: Readonly<Record<string, unknown>>): void {
+    for (const f of this.#flavors) f.checkOptions?.(options);
+  }
+
+  /** The command-line flags the registered flavors declare for their load options. */
+  optionFlags(): LoadOptionFlag[] {
+    return this.#flavors.flatMap((f) => f.optionFlags ?? []);
   }
 
   /**

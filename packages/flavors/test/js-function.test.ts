@@ -18,12 +18,11 @@ import {
   type Prediction,
 } from '@mlmodel/format';
 import { FlavorRegistry } from '../src/registry.js';
-import type { LoadedModel } from '../src/flavor.js';
+import type { LoadedModel, SaveContext } from '../src/flavor.js';
 import {
   JsFunctionError,
   ModelPredictError,
   jsFunctionFlavor,
-  setInnerModelLoader,
   type JsFunctionSaveInput,
 } from '../src/js-function/index.js';
 
@@ -40,9 +39,9 @@ function freshDir(name: string): string {
 }
 
 /** Save with the flavor, then write the MLmodel file the way a build does. */
-async function saveModel(input: JsFunctionSaveInput, name: string, signature: ModelSignature | null = null): Promise<string> {
+async function saveModel(input: JsFunctionSaveInput, name: string, signature: ModelSignature | null = null, context?: SaveContext): Promise<string> {
   const dir = freshDir(name);
-  const saved = await jsFunctionFlavor.save!(input, dir);
+  const saved = await jsFunctionFlavor.save!(input, dir, context);
   await writeMLmodel(dir, createMLmodel({ flavors: saved.flavors, signature }));
   return dir;
 }
@@ -103,7 +102,7 @@ describe('js_function: a business-logic model', () => {
     const model = await loadDir(dir, { logger: { info: (m) => logged.push(m), warn: (m) => logged.push(`warn: ${m}`) } });
     try {
       expect(model.flavor).toBe('js_function');
-      expect(model.acceptsJson).toBe(true);
+      expect(model.capabilities?.acceptsJson).toBe(true);
       expect(model.details).toEqual({ entry: 'code/model.mjs', artifacts: ['prices'] });
       expect(logged).toEqual(['pricing model: 3 plans']);
 
@@ -263,8 +262,8 @@ describe('js_function: wrapping an inner model', () => {
   it('post-processes the MLflow iris ONNX model loaded through the registry', async () => {
     const { onnxFlavor } = await import('../src/onnx/index.js');
     const registry = new FlavorRegistry().register(jsFunctionFlavor).register(onnxFlavor);
-    setInnerModelLoader((path, opts) => registry.load(path, opts));
-    try {
+    // the registry hands js_function a loader for inner models in the load options
+    {
       const golden = JSON.parse(readFileSync(join(FIXTURES, 'golden.json'), 'utf8')) as {
         cases: { iris_onnx: { request: { inputs: number[][] }; predictions: { probabilities: number[][]; label: number[] } }[] };
       };
@@ -276,6 +275,8 @@ describe('js_function: wrapping an inner model', () => {
           config: { class_names: ['setosa', 'versicolor', 'virginica'] },
         },
         'iris-wrapper',
+        null,
+        { loadModel: (path, opts) => registry.load(path, opts) },
       );
       expect(existsSync(join(dir, 'artifacts/inner/model.onnx'))).toBe(true);
       expect(existsSync(join(dir, 'artifacts/inner/MLmodel'))).toBe(true);
@@ -293,8 +294,6 @@ describe('js_function: wrapping an inner model', () => {
       }
       // the inner ONNX session was closed with the wrapper: a closed model refuses to predict
       await expect(model.predict({ kind: 'tensors', tensors: [tensorFromNested(null, request.inputs, 'float32')] })).rejects.toThrow(/is closed/);
-    } finally {
-      setInnerModelLoader(null);
     }
   });
 
@@ -308,11 +307,9 @@ describe('js_function: wrapping an inner model', () => {
     const seen: string[] = [];
     const { onnxFlavor } = await import('../src/onnx/index.js');
     const model = await loadDir(dir, {
-      options: {
-        loadModel: async (path: string) => {
-          seen.push(path);
-          return onnxFlavor.load(await openModelDir(path));
-        },
+      loadModel: async (path: string) => {
+        seen.push(path);
+        return onnxFlavor.load(await openModelDir(path));
       },
     });
     try {

@@ -18,7 +18,7 @@ import {
   pythonVersionOf,
   resolvePython,
   runCommand,
-} from '../src/python/env-manager.js';
+} from '../src/python/env/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/mlflow-3.5/', import.meta.url));
 const IRIS = join(FIXTURES, 'iris_sklearn');

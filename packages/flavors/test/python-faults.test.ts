@@ -112,7 +112,7 @@ describe('python_function faults: load failures', () => {
     const e = await rejection(pythonFunctionFlavor.load(dir, { options: { python: PYTHON }, logger }));
     expect(e).toBeInstanceOf(PythonLoadError);
     expect(e.message).toContain(`cannot load ${dir.dir} with ${PYTHON}: UnpicklingError: `);
-    expect(e.message).toMatch(/File ".*mlmodel_worker\.py", line \d+, in __init__/);
+    expect(e.message).toMatch(/File ".*mlmodel_bridge\/loaders\.py", line \d+, in __init__/);
     expect((e as PythonLoadError).python?.type).toBe('UnpicklingError');
   });
 

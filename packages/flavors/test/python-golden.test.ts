@@ -2,8 +2,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodePredictions, openModelDir, parseScoringRequest, type TensorBatch } from '@mlmodel/format';
-import { predictParsed } from '../src/pipeline.js';
+import { openModelDir, type ModelDir, type TensorBatch } from '@mlmodel/format';
+import { ModelRunner } from '../src/runner/index.js';
 import { pythonFunctionFlavor, type PythonFunctionModel } from '../src/python/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/mlflow-3.5/', import.meta.url));
@@ -48,13 +48,15 @@ const logger = { info: (m: string) => logs.push(m), warn: (m: string) => logs.pu
 
 describe('python_function: sklearn models saved by MLflow 3.5', () => {
   const models = {} as Record<Name, PythonFunctionModel>;
+  const dirs = {} as Record<Name, ModelDir>;
+  const runner = (name: Name): ModelRunner => ModelRunner.fromLoaded(dirs[name], models[name]);
   let golden: Record<Name, GoldenText[]>;
 
   beforeAll(async () => {
     golden = goldenCases();
     await Promise.all(
       NAMES.map(async (name) => {
-        const dir = await openModelDir(join(FIXTURES, name));
+        const dir = (dirs[name] = await openModelDir(join(FIXTURES, name)));
         expect(pythonFunctionFlavor.canLoad(dir)).toBe(true);
         models[name] = (await pythonFunctionFlavor.load(dir, { options: { python: PYTHON }, logger })) as PythonFunctionModel;
       }),
@@ -65,14 +67,10 @@ describe('python_function: sklearn models saved by MLflow 3.5', () => {
   });
 
   it.each(NAMES)('%s returns the golden predictions, to the last bit', async (name) => {
-    const model = models[name];
     const cases = golden[name];
     expect(cases.length).toBeGreaterThan(0);
     for (const c of cases) {
-      const req = await parseScoringRequest(Buffer.from(c.request), 'application/json', model.signature?.inputs ?? null, {
-        paramSpecs: model.signature?.params ?? null,
-      });
-      const body = encodePredictions(await predictParsed(model, req.batch, req.params));
+      const body = (await runner(name).score(Buffer.from(c.request), 'application/json')).body as string;
       // bit-for-bit what this interpreter computes without the bridge
       expect(body).toBe(c.direct);
       if (name === 'diabetes_tensor') {
@@ -98,8 +96,7 @@ describe('python_function: sklearn models saved by MLflow 3.5', () => {
 
   it('keeps int64 labels as int64 and float64 outputs as float64', async () => {
     const ir = golden.iris_sklearn[0]!;
-    const req = await parseScoringRequest(Buffer.from(ir.request), 'application/json', models.iris_sklearn.signature!.inputs);
-    const out = (await predictParsed(models.iris_sklearn, req.batch, null)) as TensorBatch;
+    const out = (await runner('iris_sklearn').score(Buffer.from(ir.request), 'application/json')).prediction as TensorBatch;
     expect(out.kind).toBe('tensors');
     expect(out.tensors[0]!.dtype).toBe('int64');
     expect(out.tensors[0]!.name).toBeNull();
@@ -107,8 +104,7 @@ describe('python_function: sklearn models saved by MLflow 3.5', () => {
     expect(Array.from(out.tensors[0]!.values as BigInt64Array)).toEqual([0n, 1n, 2n, 2n]);
 
     const ch = golden.churn_pipeline[0]!;
-    const creq = await parseScoringRequest(Buffer.from(ch.request), 'application/json', models.churn_pipeline.signature!.inputs);
-    const cout = (await predictParsed(models.churn_pipeline, creq.batch, null)) as TensorBatch;
+    const cout = (await runner('churn_pipeline').score(Buffer.from(ch.request), 'application/json')).prediction as TensorBatch;
     expect(cout.tensors[0]!.dtype).toBe('float64');
     expect(cout.tensors[0]!.shape).toEqual([5, 2]);
   });

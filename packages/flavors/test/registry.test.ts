@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createMLmodel, openModelDir, writeMLmodel } from '@mlmodel/format';
 
 
-import { FlavorError, createRegistry, predictRequest } from '../src/index.js';
+import { FlavorError, ModelRunner, createRegistry } from '../src/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/mlflow-3.5/', import.meta.url));
 const PLUGINS = fileURLToPath(new URL('./plugins/', import.meta.url));
@@ -54,11 +54,11 @@ describe('flavor registry', () => {
     expect(f.name).toBe('echo');
     expect(r.names()[0]).toBe('echo');
     const dir = await modelWith({ echo: { greeting: 'hi' } }, 'echo-model');
-    const loaded = await r.load(dir);
-    expect(loaded.details).toEqual({ greeting: 'hi' });
-    const { prediction } = await predictRequest(loaded, new TextEncoder().encode('{"dataframe_records": [{"a": 1}, {"a": 2}]}'), 'application/json');
+    const runner = await ModelRunner.open(dir, { registry: r });
+    expect(runner.model.details).toEqual({ greeting: 'hi' });
+    const { prediction } = await runner.score(new TextEncoder().encode('{"dataframe_records": [{"a": 1}, {"a": 2}]}'), 'application/json');
     expect(prediction).toEqual({ kind: 'json', value: { rows: 2 } });
-    await loaded.close();
+    await runner.close();
   });
 
   it('rejects modules that are not flavors, and modules that do not exist', async () => {

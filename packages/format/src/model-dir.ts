@@ -4,7 +4,7 @@ import { ModelFormatError, MlmodelError } from './errors.js';
 import { exists, fsMessage, readTextFile, writeFileAtomic } from './fs-utils.js';
 import { MLMODEL_FILE_NAME, parseMLmodel, serializeMLmodel } from './mlmodel/mlmodel.js';
 import type { MLmodel } from './mlmodel/types.js';
-import { parseModelUri, formatModelUri } from './model-uri.js';
+import { parseModelUri, formatModelUri, type ModelUri } from './model-uri.js';
 
 /** A model directory on disk and its parsed MLmodel file. */
 export interface ModelDir {
@@ -26,16 +26,33 @@ function makeResolver(dir: string, file: string): (rel: string) => string {
 }
 
 /**
- * Open a model from a local path or `file://` URI: a model directory, or the MLmodel file itself.
- * Remote URIs (runs:/, models:/) must be downloaded by the tracking client first.
+ * Turns a model URI that is not a local path (`runs:/`, `models:/`, `mlflow-artifacts:/`, …) into
+ * a local model directory or MLmodel file, e.g. by downloading it (the tracking client provides
+ * one). Return null for URIs it does not handle, so resolvers can be chained.
  */
-export async function openModelDir(pathOrUri: string): Promise<ModelDir> {
-  const uri = parseModelUri(pathOrUri);
+export type ModelUriResolver = (uri: Exclude<ModelUri, { kind: 'local' }>, raw: string) => Promise<string | null>;
+
+export interface OpenModelDirOptions {
+  /** Resolves remote model URIs to local paths; without one, only local paths and `file:` URIs open. */
+  readonly resolver?: ModelUriResolver | undefined;
+}
+
+/**
+ * Open a model from a local path or `file://` URI: a model directory, or the MLmodel file itself.
+ * Other URIs (runs:/, models:/) go through `opts.resolver`, which makes them local first.
+ */
+export async function openModelDir(pathOrUri: string, opts: OpenModelDirOptions = {}): Promise<ModelDir> {
+  let uri = parseModelUri(pathOrUri);
   if (uri.kind !== 'local') {
-    throw new MlmodelError(
-      `${formatModelUri(uri)} is not a local model; download it first (remote model URIs are resolved by the tracking client)`,
-      'INVALID_PARAMETER_VALUE',
-    );
+    const local = opts.resolver ? await opts.resolver(uri, pathOrUri) : null;
+    if (local === null) {
+      throw new MlmodelError(
+        `${formatModelUri(uri)} is not a local model; download it first (remote model URIs are resolved by the tracking client)`,
+        'INVALID_PARAMETER_VALUE',
+      );
+    }
+    uri = parseModelUri(local);
+    if (uri.kind !== 'local') throw new MlmodelError(`the model resolver turned ${pathOrUri} into ${local}, which is not a local path`, 'INTERNAL_ERROR');
   }
   let dir = uri.path;
   let s;

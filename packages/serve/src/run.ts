@@ -5,14 +5,17 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { createRegistry, type FlavorLogger } from '@mlmodel/flavors';
-import { ModelRepository, type ModelSpec } from './models/model-repository.js';
+import type { ModelUriResolver } from '@mlmodel/format';
+import { ModelRepository, type ServedModelConfig } from './models/model-repository.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type ServerOptions } from './options.js';
 import { createServer } from './server.js';
 import type { ServeContext } from './context.js';
 import { Drain } from './drain.js';
 
 export interface RunOptions extends ServerOptions {
-  readonly models: readonly ModelSpec[];
+  readonly models: readonly ServedModelConfig[];
+  /** Turns remote model URIs (`runs:/`, `models:/`) into local directories before loading. */
+  readonly resolver?: ModelUriResolver;
   /** Interface to bind (default 127.0.0.1). */
   readonly host?: string;
   /** Port (default 5000; 0 picks a free one). */
@@ -61,7 +64,8 @@ export async function startServer(opts: RunOptions): Promise<RunningServer> {
     return address;
   };
   const started = performance.now();
-  const loading = (): Promise<void> => repo.loadAll(registry, flavorLogger(app), (model, r) => context.metrics.observeBatch(model, r));
+  const loading = (): Promise<void> =>
+    repo.loadAll(registry, { logger: flavorLogger(app), observe: (model, r) => context.metrics.observeBatch(model, r), ...(opts.resolver ? { resolver: opts.resolver } : {}) });
   let loaded: Promise<void> | null = null;
   if (opts.listenAfterLoad) {
     loaded = loading();
@@ -108,7 +112,7 @@ export async function startServer(opts: RunOptions): Promise<RunningServer> {
 
   const ready = (loaded ?? loading()).then(
     () => {
-      app.log.info(`${repo.entries.length} model(s) ready in ${Math.round(performance.now() - started)} ms: ${repo.entries.map((e) => `${e.spec.name} (${e.model!.model.flavor})`).join(', ')}`);
+      app.log.info(`${repo.slots.length} model(s) ready in ${Math.round(performance.now() - started)} ms: ${repo.slots.map((s) => `${s.config.name} (${s.state === 'ready' ? s.model.flavor : s.state})`).join(', ')}`);
     },
     async (err: unknown) => {
       await close();

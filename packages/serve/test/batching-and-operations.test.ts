@@ -5,7 +5,7 @@
 import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '@mlmodel/serve';
-import { jsModel, post, start } from './support.js';
+import { fixtureSpec, jsModel, post, start } from './support.js';
 
 declare global {
   var __probeCalls: number[] | undefined;
@@ -291,5 +291,24 @@ describe('operations', () => {
     await expect(s.ready).rejects.toThrow(/weights missing/);
     await s.closed;
     await expect(fetch(s.url + '/ping')).rejects.toThrow();
+  });
+});
+
+describe("a model's own concurrency (its capabilities), not a CLI guess", () => {
+  it('takes the Python worker count for batched calls in flight and for SageMaker\'s MaxConcurrentTransforms', async () => {
+    const s = await start([fixtureSpec('iris_sklearn', { options: { python: '/usr/bin/python3', workers: 2 }, batching: { maxBatchSize: 16, maxBatchDelayMs: 1, maxQueueSize: 64 } })]);
+    try {
+      const slot = s.context.repo.defaultSlot;
+      expect(slot.state).toBe('ready');
+      if (slot.state !== 'ready') return;
+      expect(slot.model.runner.capabilities.maxConcurrency).toBe(2);
+      expect(slot.model.batcher?.options.maxConcurrency).toBe(2);
+      const p = await fetch(s.url + '/execution-parameters');
+      expect(await p.json()).toEqual({ MaxConcurrentTransforms: 2, BatchStrategy: 'MULTI_RECORD', MaxPayloadInMB: 100 });
+      const r = await post(s, '/invocations', '{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [[5.1, 3.5, 1.4, 0.2]]}}');
+      expect(r.text).toBe('{"predictions": [0]}');
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, ModelRepository, startServer, type ModelSpec, type RunningServer } from '@mlmodel/serve';
+import { createServer, ModelRepository, startServer, type ServedModelConfig, type RunningServer } from '@mlmodel/serve';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const FIXTURES = join(ROOT, '..', 'shared', 'fixtures', 'mlflow-3.5');
@@ -19,7 +19,7 @@ const IRIS_ONNX = GOLDEN.cases.iris_onnx![0]! as { request: { inputs: number[][]
 const IRIS_SKLEARN = GOLDEN.cases.iris_sklearn![0]! as { request: { dataframe_split: { columns: string[]; data: number[][] } }; predictions: number[] };
 const FEATURES = IRIS_SKLEARN.request.dataframe_split.columns;
 
-const MODELS: ModelSpec[] = [
+const MODELS: ServedModelConfig[] = [
   { name: 'iris', path: join(FIXTURES, 'iris_onnx') },
   { name: 'iris-sk', version: '3', path: join(FIXTURES, 'iris_sklearn'), options: { python: '/usr/bin/python3' } },
 ];

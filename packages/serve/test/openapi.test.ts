@@ -359,7 +359,7 @@ describe('before the models are ready', () => {
       expect(r.status).toBe(503);
       expect(r.headers.get('retry-after')).toBe('1');
       expect(await r.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: "The API description is not available yet: model 'iris_onnx' is still loading, so its signature is not known." });
-      repo.entries[0]!.state = 'failed';
+      repo.markFailed('iris_onnx', new Error('load failed'));
       r = await fetch(url + '/openapi.json');
       expect(r.status).toBe(503);
       expect(((await r.json()) as { message: string }).message).toContain("'iris_onnx' failed to load");

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jsFunctionFlavor } from '@mlmodel/flavors';
 import { createMLmodel, parseSignature, writeMLmodel } from '@mlmodel/format';
-import { startServer, type ModelSpec, type RunOptions, type RunningServer } from '@mlmodel/serve';
+import { startServer, type ServedModelConfig, type RunOptions, type RunningServer } from '@mlmodel/serve';
 
 export const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/mlflow-3.5/', import.meta.url));
 export const PYTHON = '/usr/bin/python3';
@@ -25,14 +25,14 @@ export function fixture(name: string): string {
   return join(FIXTURES, name);
 }
 
-/** A fixture as a ModelSpec (python fixtures get Debian's interpreter). */
-export function fixtureSpec(name: string, extra: Partial<ModelSpec> = {}): ModelSpec {
+/** A fixture as a ServedModelConfig (python fixtures get Debian's interpreter). */
+export function fixtureSpec(name: string, extra: Partial<ServedModelConfig> = {}): ServedModelConfig {
   const python = ['iris_sklearn', 'churn_pipeline', 'diabetes_tensor'].includes(name);
   return { name, path: fixture(name), ...(python ? { options: { python: PYTHON } } : {}), ...extra };
 }
 
 /** Start a real server on a free port, wait until its models are ready. */
-export async function start(models: ModelSpec[], opts: Partial<RunOptions> = {}): Promise<RunningServer> {
+export async function start(models: ServedModelConfig[], opts: Partial<RunOptions> = {}): Promise<RunningServer> {
   const s = await startServer({ models, port: 0, logLevel: 'silent', handleSignals: false, processMetrics: false, ...opts });
   await s.ready;
   return s;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { MlmodelError, encodePredictions, openModelDir, writeFileAtomic } from '@mlmodel/format';
-import { createRegistry, predictRequest } from '@mlmodel/flavors';
+import { MlmodelError, writeFileAtomic } from '@mlmodel/format';
+import { ModelRunner, createRegistry } from '@mlmodel/flavors';
 import { contentTypeFor, loadOptions, pluginSpecifiers, type ModelLoadingCliOptions } from '../args.js';
 import type { Io } from '../output.js';
 
@@ -30,18 +30,17 @@ async function readInput(path: string): Promise<Uint8Array> {
 export async function predictCommand(o: PredictCliOptions, io: Io): Promise<number> {
   const registry = createRegistry();
   for (const p of pluginSpecifiers(o)) await registry.loadPlugin(p);
+  const options = loadOptions(o);
   const body = await readInput(o.input);
-  const dir = await openModelDir(o.model);
-  const model = await registry.load(dir, { options: loadOptions(o), ...(o.flavor ? { flavor: o.flavor } : {}) });
+  const runner = await ModelRunner.open(o.model, { registry, options, flavor: o.flavor });
   try {
-    const { prediction, unwrapped } = await predictRequest(model, body, contentTypeFor(o.input, o.contentType), {
-      signatureFromTypeHint: dir.mlmodel.is_signature_from_type_hint ?? false,
-    });
-    const text = encodePredictions(prediction, { unwrapped });
+    // no body limit: the user chose the file (the server keeps its limit)
+    const scored = await runner.score(body, contentTypeFor(o.input, o.contentType), { limits: { maxBytes: Number.MAX_SAFE_INTEGER } });
+    const text = typeof scored.body === 'string' ? scored.body : Buffer.from(scored.body).toString('utf8');
     if (o.output) await writeFileAtomic(o.output, `${text}\n`);
     else io.out(text);
   } finally {
-    await model.close();
+    await runner.close();
   }
   return 0;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { serve, type BatchingOptions, type ModelSpec } from '@mlmodel/serve';
+import { serve, type BatchingConfig, type ServedModelConfig } from '@mlmodel/serve';
 import { loadOptions, pluginSpecifiers, type ModelLoadingCliOptions } from '../args.js';
 import type { Io } from '../output.js';
 
@@ -69,12 +69,12 @@ export function resolveAddress(o: { host?: string; port?: string }, env: NodeJS.
   return { host, port: port === undefined ? (container ? 8080 : 5000) : positiveInt(port, '--port', 0) };
 }
 
-export function modelSpecs(o: ServeCliOptions): ModelSpec[] {
+/** The models to serve, from `-m` and the per-model batching flags; each model's concurrency comes from the model itself once loaded. */
+export function modelSpecs(o: ServeCliOptions): ServedModelConfig[] {
   const batchSize = perModel(o.maxBatchSize, '--max-batch-size', 1);
   const delay = perModel(o.maxBatchDelayMs, '--max-batch-delay-ms', 0);
   const queue = perModel(o.maxQueueSize, '--max-queue-size', 1);
   const options = loadOptions(o);
-  const workers = typeof options.workers === 'number' ? options.workers : 1;
   const specs = o.model.map(parseModelSpec);
   for (const key of [...(o.maxBatchSize ?? []), ...(o.maxBatchDelayMs ?? []), ...(o.maxQueueSize ?? [])]) {
     const at = key.lastIndexOf('=');
@@ -82,8 +82,7 @@ export function modelSpecs(o: ServeCliOptions): ModelSpec[] {
   }
   return specs.map((spec) => {
     const size = batchSize(spec.name) ?? 1;
-    const batching: BatchingOptions | null =
-      size > 1 ? { maxBatchSize: size, maxBatchDelayMs: delay(spec.name) ?? 2, maxQueueSize: queue(spec.name) ?? 1024, maxConcurrency: workers } : null;
+    const batching: BatchingConfig | null = size > 1 ? { maxBatchSize: size, maxBatchDelayMs: delay(spec.name) ?? 2, maxQueueSize: queue(spec.name) ?? 1024 } : null;
     return { ...spec, options, batching, ...(o.flavor ? { flavor: o.flavor } : {}) };
   });
 }

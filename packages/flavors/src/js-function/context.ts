@@ -14,37 +14,17 @@ import {
   tensorToNested,
   valueAt,
 } from '@mlmodel/format';
-import { silentLogger, type FlavorLogger, type LoadedModel, type LoadOptions } from '../flavor.js';
+import { silentLogger, type FlavorLogger, type InnerModelLoader, type LoadedModel, type LoadOptions } from '../flavor.js';
 import { JsFunctionError, thrownMessage } from './errors.js';
 
-/**
- * Loads an inner model directory (an ONNX or tfjs model saved as an MLflow model, say) through a
- * flavor registry. `createRegistry()` in `@mlmodel/flavors` installs its registry's `load` with
- * `setInnerModelLoader`; a caller can also pass one per load as `LoadOptions.options.loadModel`.
- */
-export type InnerModelLoader = (path: string, options?: LoadOptions) => Promise<LoadedModel>;
-
-let defaultInnerLoader: InnerModelLoader | null = null;
-
-/**
- * Set (or clear, with null) the loader `context.loadModel` uses when the load options carry none.
- * Taking the registry this way keeps this module free of an import of the registry (which imports
- * the flavors, this one included).
- */
-export function setInnerModelLoader(loader: InnerModelLoader | null): void {
-  defaultInnerLoader = loader;
-}
-
-/** The loader for one load: `options.loadModel` when given, else the one set with `setInnerModelLoader`. */
+/** The loader for one load: the `loadModel` the registry (or the caller) put in the load options. */
 export function innerLoaderFor(options: LoadOptions | undefined): InnerModelLoader | null {
-  const fromOptions = options?.options?.loadModel;
-  if (fromOptions !== undefined) {
-    if (typeof fromOptions !== 'function') {
-      throw new JsFunctionError(`load option 'loadModel' must be a function (path, options) => Promise<LoadedModel>, got a ${typeof fromOptions}`);
-    }
-    return fromOptions as InnerModelLoader;
+  const loader = options?.loadModel;
+  if (loader === undefined) return null;
+  if (typeof loader !== 'function') {
+    throw new JsFunctionError(`load option 'loadModel' must be a function (path, options) => Promise<LoadedModel>, got a ${typeof loader}`);
   }
-  return defaultInnerLoader;
+  return loader;
 }
 
 /**
@@ -129,7 +109,7 @@ export function createContext(init: ContextInit): JsModelContext {
     if (!init.loader) {
       throw new JsFunctionError(
         `context.loadModel(${JSON.stringify(artifactOrPath)}) in ${init.label}: no inner model loader is set; ` +
-          "load models through createRegistry() from '@mlmodel/flavors', call setInnerModelLoader(), or pass options.loadModel",
+          "load models through a FlavorRegistry (createRegistry() from '@mlmodel/flavors') or pass LoadOptions.loadModel",
       );
     }
     const path = Object.hasOwn(artifacts, artifactOrPath) ? artifacts[artifactOrPath]! : innerPath(init.modelDir, artifactOrPath, init.label, artifacts);

@@ -10,7 +10,7 @@ import {
   type ModelSignature,
   type Prediction,
 } from '@mlmodel/format';
-import type { Flavor, LoadedModel, LoadOptions, SavedFlavor } from '../flavor.js';
+import type { Flavor, LoadedModel, LoadOptions, SaveContext, SavedFlavor } from '../flavor.js';
 import { hasFlavor } from '../registry.js';
 import { InnerModels, createContext, innerLoaderFor } from './context.js';
 import { callLoad, importModelModule, type JsModelPredictor } from './contract.js';
@@ -143,7 +143,7 @@ async function closeInstance(instance: Instance, label: string): Promise<void> {
   }
 }
 
-async function save(input: JsFunctionSaveInput, dir: string): Promise<SavedFlavor> {
+async function save(input: JsFunctionSaveInput, dir: string, context: SaveContext = {}): Promise<SavedFlavor> {
   const cwd = process.cwd();
   const modulePath = checkModulePath(input?.modulePath);
   const codePaths = input.codePaths ?? [];
@@ -176,7 +176,7 @@ async function save(input: JsFunctionSaveInput, dir: string): Promise<SavedFlavo
       config,
       node_version: process.versions.node,
     };
-    if (input.validate !== false) await validateSaved(outDir, block, modulePath, codeDir);
+    if (input.validate !== false) await validateSaved(outDir, block, modulePath, codeDir, context);
     return { flavors: { [JS_FUNCTION_FLAVOR]: { ...block } } };
   } catch (e) {
     await rm(codeDir, { recursive: true, force: true });
@@ -186,7 +186,7 @@ async function save(input: JsFunctionSaveInput, dir: string): Promise<SavedFlavo
 }
 
 /** Import the saved copy and run its `load`, so a model that cannot load is never written. */
-async function validateSaved(outDir: string, block: JsFunctionFlavorConfig, modulePath: string, codeDir: string): Promise<void> {
+async function validateSaved(outDir: string, block: JsFunctionFlavorConfig, modulePath: string, codeDir: string, context: SaveContext): Promise<void> {
   const artifacts = Object.fromEntries(Object.entries(block.artifacts ?? {}).map(([k, v]) => [k, join(outDir, v.path)]));
   let instance: Instance;
   try {
@@ -197,7 +197,7 @@ async function validateSaved(outDir: string, block: JsFunctionFlavorConfig, modu
       modelDir: outDir,
       artifacts,
       modelConfig: block.config ?? {},
-      options: undefined,
+      options: context.loadModel ? { loadModel: context.loadModel } : undefined,
     });
   } catch (e) {
     const cause = (e as { cause?: unknown }).cause as NodeJS.ErrnoException | undefined;
@@ -312,7 +312,7 @@ async function load(model: ModelDir, options?: LoadOptions): Promise<LoadedModel
 /** A loaded js_function model: the module's predictor behind the LoadedModel interface. */
 class JsFunctionModel implements LoadedModel {
   readonly flavor = JS_FUNCTION_FLAVOR;
-  readonly acceptsJson = true;
+  readonly capabilities = { acceptsJson: true } as const;
   readonly signature: ModelSignature | null;
   readonly details: Readonly<Record<string, unknown>>;
   readonly #instance: Instance;

@@ -288,4 +288,5 @@ export const onnxFlavor: Flavor<OnnxSaveInput> = {
   canLoad: (model) => hasFlavor(model, ONNX_FLAVOR),
   load,
   save,
+  checkOptions: (options) => void readOverrides(options),
 };

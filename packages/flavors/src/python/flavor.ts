@@ -12,13 +12,12 @@ import {
   type ModelSignature,
   type Prediction,
 } from '@mlmodel/format';
-import { silentLogger, type Flavor, type LoadedModel, type LoadOptions } from '../flavor.js';
-import { hasFlavor } from '../registry.js';
+import { silentLogger, type Flavor, type LoadedModel, type LoadOptions, type ModelCapabilities } from '../flavor.js';
+import { FlavorOptionError, hasFlavor } from '../registry.js';
 import { encodePredictPayload } from './codec.js';
-import { PythonLoadError } from './errors.js';
 import { PythonPool } from './pool.js';
 import type { LoadRequest } from './worker.js';
-import { resolvePython, type EnvManager } from './env-manager.js';
+import { resolvePython, type EnvManager } from './env/index.js';
 
 export const PYTHON_FUNCTION_FLAVOR = 'python_function';
 
@@ -57,12 +56,28 @@ export interface PythonFunctionOptions {
 }
 
 
+/** An integer option; a decimal string (from a command line) is taken too. */
 function intOption(v: unknown, name: string, dflt: number, min: number): number {
   if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new PythonLoadError(`options.${name} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${JSON.stringify(v)}`);
+  const n = typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min) {
+    throw new FlavorOptionError(`${OPTION_NAMES[name] ?? `options.${name}`} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${typeof v === 'string' ? v : JSON.stringify(v)}`);
   }
-  return v;
+  return n;
+}
+
+/** How users name the options that have command-line flags. */
+const OPTION_NAMES: Readonly<Record<string, string>> = { workers: '--python-workers', envManager: '--env-manager', python: '--python' };
+
+const ENV_MANAGERS: readonly EnvManager[] = ['local', 'virtualenv', 'conda'];
+
+/** The `envManager` option, checked. */
+function envManagerOption(v: unknown): EnvManager | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !(ENV_MANAGERS as readonly string[]).includes(v)) {
+    throw new FlavorOptionError(`--env-manager must be ${ENV_MANAGERS.slice(0, -1).join(', ')} or ${ENV_MANAGERS.at(-1)}, got ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  }
+  return v as EnvManager;
 }
 
 const positiveInt = (v: unknown, name: string, dflt: number): number => intOption(v, name, dflt, 1);
@@ -70,10 +85,10 @@ const positiveInt = (v: unknown, name: string, dflt: number): number => intOptio
 export function readPythonOptions(o: Readonly<Record<string, unknown>> | undefined): Required<Omit<PythonFunctionOptions, 'envManager'>> {
   const opts = o ?? {};
   const python = opts.python ?? process.env.MLMODEL_PYTHON ?? DEFAULT_PYTHON;
-  if (typeof python !== 'string' || python === '') throw new PythonLoadError(`options.python must be an interpreter path, got ${JSON.stringify(python)}`);
+  if (typeof python !== 'string' || python === '') throw new FlavorOptionError(`options.python must be an interpreter path, got ${JSON.stringify(python)}`);
   const useMlflow = opts.useMlflow ?? 'auto';
   if (useMlflow !== 'auto' && useMlflow !== 'never' && useMlflow !== 'always') {
-    throw new PythonLoadError(`options.useMlflow must be 'auto', 'never' or 'always', got ${JSON.stringify(useMlflow)}`);
+    throw new FlavorOptionError(`options.useMlflow must be 'auto', 'never' or 'always', got ${JSON.stringify(useMlflow)}`);
   }
   return {
     python,
@@ -91,15 +106,15 @@ export class PythonFunctionModel implements LoadedModel {
   readonly flavor = PYTHON_FUNCTION_FLAVOR;
   readonly signature: ModelSignature | null;
   readonly details: Readonly<Record<string, unknown>>;
-  readonly acceptsJson: boolean;
+  readonly capabilities: Partial<ModelCapabilities>;
   readonly #pool: PythonPool;
   #closed: Promise<void> | null = null;
 
-  constructor(pool: PythonPool, signature: ModelSignature | null, details: Record<string, unknown>, acceptsJson: boolean) {
+  constructor(pool: PythonPool, signature: ModelSignature | null, details: Record<string, unknown>, capabilities: Partial<ModelCapabilities>) {
     this.#pool = pool;
     this.signature = signature;
     this.details = details;
-    this.acceptsJson = acceptsJson;
+    this.capabilities = capabilities;
   }
 
   /** Process ids of the live workers (for diagnostics and tests). */
@@ -128,11 +143,8 @@ async function load(model: ModelDir, options: LoadOptions = {}): Promise<PythonF
     throw new ModelFormatError(`the model has no '${PYTHON_FUNCTION_FLAVOR}' flavor`, { file: join(model.dir, MLMODEL_FILE_NAME), keyPath: 'flavors' });
   }
   let opts = readPythonOptions(options.options);
-  const envManager = options.options?.envManager;
+  const envManager = envManagerOption(options.options?.envManager);
   if (envManager !== undefined) {
-    if (envManager !== 'local' && envManager !== 'virtualenv' && envManager !== 'conda') {
-      throw new PythonLoadError(`options.envManager must be local, virtualenv or conda, got ${JSON.stringify(envManager)}`);
-    }
     const given = options.options?.python;
     const env = await resolvePython(model, { envManager, logger, ...(typeof given === 'string' ? { python: given } : {}) });
     opts = { ...opts, python: env.python };
@@ -159,11 +171,21 @@ async function load(model: ModelDir, options: LoadOptions = {}): Promise<PythonF
   };
   logger.info(`python_function: loaded ${model.dir} with ${info.loader} in ${opts.workers} worker(s) (Python ${info.python})`);
   const signature = model.mlmodel.signature ?? null;
-  return new PythonFunctionModel(pool, signature, details, model.mlmodel.is_signature_from_type_hint === true);
+  const fromTypeHints = model.mlmodel.is_signature_from_type_hint === true;
+  return new PythonFunctionModel(pool, signature, details, { maxConcurrency: opts.workers, acceptsJson: fromTypeHints, signatureFromTypeHint: fromTypeHints });
 }
 
 export const pythonFunctionFlavor: Flavor = {
   name: PYTHON_FUNCTION_FLAVOR,
   canLoad: (model) => hasFlavor(model, PYTHON_FUNCTION_FLAVOR),
   load,
+  checkOptions: (options) => {
+    readPythonOptions(options);
+    envManagerOption(options.envManager);
+  },
+  optionFlags: [
+    { flag: '--python <path>', option: 'python', description: 'Python interpreter for python_function models (default: $MLMODEL_PYTHON, else /usr/bin/python3)' },
+    { flag: '--python-workers <n>', option: 'workers', description: 'Python worker processes per python_function model (default 1)' },
+    { flag: '--env-manager <name>', option: 'envManager', description: 'local, virtualenv or conda: where the Python interpreter comes from (created before {when})' },
+  ],
 };

@@ -55,6 +55,7 @@ export const tfjsFlavor: Flavor<TfjsSaveInput> = {
   canLoad: (model) => hasFlavor(model, TFJS_FLAVOR_NAME),
   load: loadTfjsModel,
   save: saveTfjsModel,
+  checkOptions: (options) => void backendOption({ options }),
 };
 
 async function saveTfjsModel(input: TfjsSaveInput, outDir: string): Promise<SavedFlavor> {

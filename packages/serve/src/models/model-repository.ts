@@ -1,91 +1,111 @@
 /**
- * The models a server holds, by name, with their load state. The server listens before models
- * finish loading (so liveness answers at once); readiness and predictions wait for `ready`.
+ * The models a server holds, by name, each in a slot that says where its loading stands. The
+ * server listens before models finish loading (so liveness answers at once); readiness and
+ * predictions wait for `ready`.
  */
-import { type FlavorLogger, type FlavorRegistry } from '@mlmodel/flavors';
-import { openModelDir } from '@mlmodel/format';
-import type { BatchingOptions } from '../batching/adaptive-batcher.js';
+import { ModelRunner, type FlavorLogger, type FlavorRegistry } from '@mlmodel/flavors';
+import type { ModelUriResolver } from '@mlmodel/format';
+import type { BatchingConfig } from '../adaptive-batching/adaptive-batcher.js';
 import { ModelNotFoundError, ModelNotReadyError, ShuttingDownError } from '../errors.js';
 import { ServedModel, type BatchObserver } from './served-model.js';
 
-export interface ModelSpec {
-  /** Name in URLs (`/v2/models/{name}`, `/models/{name}/invocations`). */
+/** A model to serve, as the user configured it. */
+export interface ServedModelConfig {
+  /** Name in URLs (`/v2/models/{name}`); `/invocations` serves the first model. */
   readonly name: string;
   /** Version to answer to; when absent, versioned URLs are refused (the OIP rule for unversioned servers). */
   readonly version?: string;
-  /** Model directory, its MLmodel file, or a file:// URI. */
+  /** Model directory, its MLmodel file, a file:// URI, or a URI the server's resolver knows. */
   readonly path: string;
   /** Load with this flavor instead of the first native one that can. */
   readonly flavor?: string;
-  /** Flavor options (python interpreter, workers, env manager, onnx session options…). */
+  /** Flavor load options (python interpreter, workers, env manager, onnx session options…); flavors check their own. */
   readonly options?: Readonly<Record<string, unknown>>;
   /** Adaptive batching for this model; null or maxBatchSize ≤ 1: off. */
-  readonly batching?: BatchingOptions | null;
+  readonly batching?: BatchingConfig | null;
 }
 
 export type ModelState = 'loading' | 'ready' | 'failed';
 
-export interface ModelEntry {
-  readonly spec: ModelSpec;
-  state: ModelState;
-  model: ServedModel | null;
-  error: Error | null;
+/** Where one model's loading stands. */
+export type ModelSlot =
+  | { readonly config: ServedModelConfig; readonly state: 'loading' }
+  | { readonly config: ServedModelConfig; readonly state: 'ready'; readonly model: ServedModel }
+  | { readonly config: ServedModelConfig; readonly state: 'failed'; readonly error: Error };
+
+export type ReadySlot = Extract<ModelSlot, { state: 'ready' }>;
+
+export interface LoadAllOptions {
+  readonly logger: FlavorLogger;
+  readonly observe?: BatchObserver;
+  readonly resolver?: ModelUriResolver;
 }
 
 export class ModelRepository {
-  readonly entries: readonly ModelEntry[];
+  #slots: ModelSlot[];
   /** Set by closeAll: a model that finishes loading afterwards (shutdown during start-up) is closed at once. */
-  private closed = false;
+  #closed = false;
 
-  constructor(specs: readonly ModelSpec[]) {
-    if (specs.length === 0) throw new RangeError('a server needs at least one model');
+  constructor(configs: readonly ServedModelConfig[]) {
+    if (configs.length === 0) throw new RangeError('a server needs at least one model');
     const names = new Set<string>();
-    for (const s of specs) {
-      if (names.has(s.name)) throw new RangeError(`model name '${s.name}' is given twice`);
-      names.add(s.name);
+    for (const c of configs) {
+      if (names.has(c.name)) throw new RangeError(`model name '${c.name}' is given twice`);
+      names.add(c.name);
     }
-    this.entries = specs.map((spec) => ({ spec, state: 'loading', model: null, error: null }));
+    this.#slots = configs.map((config) => ({ config, state: 'loading' }));
+  }
+
+  get slots(): readonly ModelSlot[] {
+    return this.#slots;
   }
 
   /** The model `/invocations` serves: the first one given. */
-  get defaultEntry(): ModelEntry {
-    return this.entries[0]!;
+  get defaultSlot(): ModelSlot {
+    return this.#slots[0]!;
   }
 
   get allReady(): boolean {
-    return this.entries.every((e) => e.state === 'ready');
+    return this.#slots.every((s) => s.state === 'ready');
   }
 
-  /** The entry for a name (and version, when the URL has one), or a 404 error. */
-  find(name: string, version?: string): ModelEntry {
-    const e = this.entries.find((x) => x.spec.name === name);
-    if (!e) throw new ModelNotFoundError(name);
-    if (version !== undefined && e.spec.version !== version) throw new ModelNotFoundError(name, version);
-    return e;
+  /** The slot for a name (and version, when the URL has one), or a 404 error. */
+  find(name: string, version?: string): ModelSlot {
+    const s = this.#slots.find((x) => x.config.name === name);
+    if (!s) throw new ModelNotFoundError(name);
+    if (version !== undefined && s.config.version !== version) throw new ModelNotFoundError(name, version);
+    return s;
   }
 
-  /** The loaded model of an entry, or a 503 error while it loads (or after it failed). */
-  static ready(e: ModelEntry): ServedModel {
-    if (e.model) return e.model;
-    throw new ModelNotReadyError(e.spec.name, e.state === 'failed' ? 'failed to load' : 'is still loading');
+  /** The loaded model of a slot, or a 503 error while it loads (or after it failed). */
+  static ready(s: ModelSlot): ServedModel {
+    if (s.state === 'ready') return s.model;
+    throw new ModelNotReadyError(s.config.name, s.state === 'failed' ? 'failed to load' : 'is still loading');
   }
 
-  /** Load every model (in parallel); rejects with the first load error after all settled. */
-  async loadAll(registry: FlavorRegistry, logger: FlavorLogger, observe?: BatchObserver): Promise<void> {
+  /** Record that a model failed to load (its slot then answers 503). */
+  markFailed(name: string, error: Error): void {
+    this.#replace(name, (config) => ({ config, state: 'failed', error }));
+  }
+
+  #replace(name: string, next: (config: ServedModelConfig) => ModelSlot): void {
+    this.#slots = this.#slots.map((s) => (s.config.name === name ? next(s.config) : s));
+  }
+
+  /** Load every model (in parallel) through the runner; rejects with the first load error after all settled. */
+  async loadAll(registry: FlavorRegistry, opts: LoadAllOptions): Promise<void> {
     const results = await Promise.allSettled(
-      this.entries.map(async (e) => {
+      this.#slots.map(async ({ config }) => {
         try {
-          const dir = await openModelDir(e.spec.path);
-          const loaded = await registry.load(dir, { logger, ...(e.spec.options ? { options: e.spec.options } : {}), ...(e.spec.flavor ? { flavor: e.spec.flavor } : {}) });
-          if (this.closed) {
-            await loaded.close();
+          const runner = await ModelRunner.open(config.path, { registry, flavor: config.flavor, options: config.options, logger: opts.logger, resolver: opts.resolver });
+          if (this.#closed) {
+            await runner.close();
             throw new ShuttingDownError();
           }
-          e.model = new ServedModel(e.spec.name, e.spec.version ?? null, dir, loaded, e.spec.batching ?? null, observe);
-          e.state = 'ready';
+          const model = new ServedModel(config.name, config.version ?? null, runner, config.batching ?? null, opts.observe);
+          this.#replace(config.name, (c) => ({ config: c, state: 'ready', model }));
         } catch (err) {
-          e.state = 'failed';
-          e.error = err as Error;
+          this.markFailed(config.name, err as Error);
           throw err;
         }
       }),
@@ -96,7 +116,7 @@ export class ModelRepository {
 
   /** Close every loaded model. */
   async closeAll(): Promise<void> {
-    this.closed = true;
-    await Promise.allSettled(this.entries.map((e) => e.model?.close()));
+    this.#closed = true;
+    await Promise.allSettled(this.#slots.flatMap((s) => (s.state === 'ready' ? [s.model.close()] : [])));
   }
 }

@@ -2,15 +2,16 @@
  * Open Inference Protocol v2 (KServe V2 REST): health, server and model metadata, readiness and
  * inference, with the binary tensor data extension. Errors are `{"error": "..."}` bodies with
  * KServe's statuses (400 invalid input, 404 unknown model, 503 not ready, 500 internal); wrong
- * methods are 405. The codec lives in ../oip; predictions go through `ServedModel.predict`, the
- * path that enforces the MLflow signature for every protocol.
+ * methods are 405. The codec lives in ../oip (this protocol's own decoding, like MLServer's codecs);
+ * predictions go through `ServedModel.predict`, the runner's prepare → predict path that enforces
+ * the MLflow signature for every protocol.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServeContext } from '../context.js';
 import { withDeadline } from '../http/deadline.js';
 import { sendOipError } from '../http/error-reply.js';
-import { routeWith405 } from '../http/routes.js';
-import { ModelRepository, type ModelEntry } from '../models/model-repository.js';
+import { routeWith405 } from '../http/method-routes.js';
+import { ModelRepository, type ModelSlot } from '../models/model-repository.js';
 import type { ServedModel } from '../models/served-model.js';
 import {
   HEADER_CONTENT_LENGTH,
@@ -43,7 +44,7 @@ async function methodNotAllowed(req: FastifyRequest, reply: FastifyReply): Promi
 const inputsOf = new WeakMap<ServedModel, readonly MetadataTensor[]>();
 function modelInputs(served: ServedModel): readonly MetadataTensor[] {
   let m = inputsOf.get(served);
-  if (!m) inputsOf.set(served, (m = schemaTensors(served.model.signature?.inputs ?? null, 'input')));
+  if (!m) inputsOf.set(served, (m = schemaTensors(served.signature?.inputs ?? null, 'input')));
   return m;
 }
 
@@ -63,35 +64,35 @@ export function oipRoutes(app: FastifyInstance, ctx: ServeContext): void {
     methodNotAllowed,
   );
 
-  const entryOf = (req: FastifyRequest): ModelEntry => {
+  const slotOf = (req: FastifyRequest): ModelSlot => {
     const { name, version } = req.params as ModelParams;
     return ctx.repo.find(name, version);
   };
 
   const metadata = async (req: FastifyRequest, reply: FastifyReply) => {
-    const entry = entryOf(req);
-    const served = ModelRepository.ready(entry);
-    return sendJson(reply, 200, modelMetadata(entry.spec.name, entry.spec.version ?? null, served.model.flavor, served.model.signature));
+    const slot = slotOf(req);
+    const served = ModelRepository.ready(slot);
+    return sendJson(reply, 200, modelMetadata(slot.config.name, slot.config.version ?? null, served.flavor, served.signature));
   };
 
   const modelReady = async (req: FastifyRequest, reply: FastifyReply) => {
-    const entry = entryOf(req);
-    const ready = entry.state === 'ready';
-    return sendJson(reply, ready ? 200 : 503, { name: entry.spec.name, ready });
+    const slot = slotOf(req);
+    const ready = slot.state === 'ready';
+    return sendJson(reply, ready ? 200 : 503, { name: slot.config.name, ready });
   };
 
   const infer = async (req: FastifyRequest, reply: FastifyReply) => {
-    const entry = entryOf(req);
-    const served = ModelRepository.ready(entry);
-    const signature = served.model.signature;
+    const slot = slotOf(req);
+    const served = ModelRepository.ready(slot);
+    const signature = served.signature;
     const body = req.body instanceof Uint8Array ? req.body : EMPTY;
     const encoded = await withDeadline(ctx.options.requestTimeoutMs, async (signal) => {
       const request = parseInferRequest(body, req.headers[HEADER_CONTENT_LENGTH], { modelInputs: modelInputs(served) });
       const input = toModelInput(request.inputs, signature);
       const prediction = await served.predict(input, signature?.params ? request.parameters : null, signal);
       return encodeInferResponse(predictionOutputs(prediction, signature?.outputs ?? null), {
-        modelName: entry.spec.name,
-        modelVersion: entry.spec.version ?? null,
+        modelName: slot.config.name,
+        modelVersion: slot.config.version ?? null,
         id: request.id ?? req.id,
         requested: request.outputs,
         binaryDefault: request.binaryOutput,

@@ -9,7 +9,7 @@ import type { ServeContext } from '../context.js';
 import { ServeError } from '../errors.js';
 import { sendMlflowError } from '../http/error-reply.js';
 import { buildOpenApiDocument } from '../openapi/document.js';
-import { describeEntry } from '../openapi/describe.js';
+import { describeModel } from '../openapi/describe.js';
 import { DOCS_CSP, DOCS_HTML, DocsAssets } from '../openapi/docs-page.js';
 import { isPublicPath } from '../http/public-paths.js';
 
@@ -17,8 +17,8 @@ const ASSET_CACHE_CONTROL = 'public, max-age=86400';
 
 /** The 503 while a model loads (or after one failed): the document depends on every signature. */
 function notReady(ctx: ServeContext): ServeError {
-  const e = ctx.repo.entries.find((x) => x.state !== 'ready');
-  const why = e ? `model '${e.spec.name}' ${e.state === 'failed' ? 'failed to load' : 'is still loading'}` : 'the models are still loading';
+  const s = ctx.repo.slots.find((x) => x.state !== 'ready');
+  const why = s ? `model '${s.config.name}' ${s.state === 'failed' ? 'failed to load' : 'is still loading'}` : 'the models are still loading';
   return new ServeError(`The API description is not available yet: ${why}, so its signature is not known.`, 503, {
     errorCode: 'TEMPORARILY_UNAVAILABLE',
     headers: { 'retry-after': '1' },
@@ -36,7 +36,7 @@ export function openapiRoutes(app: FastifyInstance, ctx: ServeContext): void {
   let documentJson: Promise<string> | null = null;
   const document = (): Promise<string> => {
     if (!ctx.repo.allReady) throw notReady(ctx);
-    documentJson ??= Promise.all(ctx.repo.entries.map(describeEntry)).then((models) =>
+    documentJson ??= Promise.all(ctx.repo.slots.map(describeModel)).then((models) =>
       JSON.stringify(buildOpenApiDocument({ version: ctx.options.version, models, auth: Boolean(ctx.options.authToken), isPublicPath })),
     );
     documentJson.catch(() => (documentJson = null));

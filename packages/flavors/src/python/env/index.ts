@@ -1,3 +1,7 @@
+/**
+ * Python environment managers for python_function models (MLflow's `--env-manager`): find or make,
+ * before serving, the interpreter a model runs in. See ../ENVIRONMENTS.md.
+ */
 export * from './types.js';
 export { PythonEnvError, CommandFailedError } from './errors.js';
 export { runCommand, formatCommand, type CommandResult, type RunCommandOptions } from './run-command.js';

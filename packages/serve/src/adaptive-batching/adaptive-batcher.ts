@@ -10,6 +10,7 @@
  * model is then run one request at a time.
  */
 import { batchLayoutKey, batchRows, concatBatches, slicePrediction, type Batch, type Prediction } from '@mlmodel/format';
+import type { Cancellation } from '@mlmodel/flavors';
 import { QueueFullError, RequestAbortedError } from '../errors.js';
 
 export interface BatchingOptions {
@@ -22,6 +23,9 @@ export interface BatchingOptions {
   /** Model calls run at once (e.g. the number of Python workers). */
   readonly maxConcurrency: number;
 }
+
+/** Batching as configured: the model's own `capabilities.maxConcurrency` fills a missing `maxConcurrency`. */
+export type BatchingConfig = Omit<BatchingOptions, 'maxConcurrency'> & { readonly maxConcurrency?: number | undefined };
 
 /** What the batcher reports after each model call (for metrics). */
 export interface BatchReport {
@@ -54,9 +58,7 @@ interface Pending {
  * with an `aborted` flag. Checked when the request would join a model call, so no listener is
  * registered per request (that costs more than a small request's model call).
  */
-export interface Cancellation {
-  readonly aborted: boolean;
-}
+export type { Cancellation };
 
 function paramsKey(params: Readonly<Record<string, unknown>>): string {
   const keys = Object.keys(params);
