@@ -1,4 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { createRegistry, type LoadOptionFlag } from '@mlmodel/flavors';
+import { CONTENT_TYPE_SHORT_NAMES, contentTypeForFile, MlmodelError } from '@mlmodel/format';
 
 /** Commander collector for repeatable options. */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -16,64 +18,41 @@ export function keyValues(values: readonly string[] | undefined, what: string): 
   return out;
 }
 
-export const CONTENT_TYPES: Record<string, string> = {
-  json: 'application/json',
-  csv: 'text/csv',
-  parquet: 'application/vnd.apache.parquet',
-  arrow: 'application/vnd.apache.arrow.stream',
-  'arrow-file': 'application/vnd.apache.arrow.file',
-};
+/** `--content-type` short names (json, csv, parquet, arrow (stream), arrow-file): format's table, re-exported. */
+export const CONTENT_TYPES: Readonly<Record<string, string>> = CONTENT_TYPE_SHORT_NAMES;
 
-/** The content type of an input file: from `--content-type` (a short name or a MIME type), else from its extension. */
-export function contentTypeFor(file: string, explicit?: string): string {
-  if (explicit) return CONTENT_TYPES[explicit] ?? explicit;
-  const ext = /\.([a-z]+)$/i.exec(file)?.[1]?.toLowerCase();
-  if (ext === 'csv') return CONTENT_TYPES.csv!;
-  if (ext === 'parquet' || ext === 'pq') return CONTENT_TYPES.parquet!;
-  if (ext === 'arrows') return CONTENT_TYPES.arrow!;
-  if (ext === 'arrow' || ext === 'feather') return CONTENT_TYPES['arrow-file']!;
-  return CONTENT_TYPES.json!;
-}
+/** The content type of an input file: from `--content-type` (a short name or a MIME type), else from its extension (format's `contentTypeForFile`). */
+export const contentTypeFor: (file: string, explicit?: string) => string = contentTypeForFile;
 
-/** The python_function options shared by predict and serve. */
-export interface PythonCliOptions {
-  python?: string;
-  pythonWorkers?: string;
-  envManager?: string;
-}
-
-/** Flavor options for python_function models (other flavors ignore them). */
-export function pythonOptions(o: PythonCliOptions): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (o.python) out.python = o.python;
-  if (o.pythonWorkers !== undefined) {
-    const n = Number(o.pythonWorkers);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--python-workers must be a positive integer, got ${o.pythonWorkers}`);
-    out.workers = n;
-  }
-  if (o.envManager) {
-    if (!['local', 'virtualenv', 'conda'].includes(o.envManager)) throw new InvalidArgumentError(`--env-manager must be local, virtualenv or conda, got ${o.envManager}`);
-    out.envManager = o.envManager;
-  }
-  return out;
-}
-
-/** The options every command that loads a model takes (`--flavor`, `--flavor-option`, `--plugin`, Python's). */
-export interface ModelLoadingCliOptions extends PythonCliOptions {
+/**
+ * The options every command that loads a model takes: `--flavor`, `--flavor-option`, `--plugin`,
+ * and the flags the flavors declare for their own load options (e.g. python_function's
+ * `--python-workers`), stored by commander under their camel-cased names.
+ */
+export interface ModelLoadingCliOptions {
   flavor?: string;
   flavorOption?: string[];
   plugin?: string[];
+  readonly [flag: string]: unknown;
 }
 
-/** Add the model-loading options to a command; `when` ends the --env-manager help ("predicting", "serving"). */
+/** The built-in flavors' flags (a plugin's options go through --flavor-option). */
+const FLAVOR_FLAGS: readonly LoadOptionFlag[] = createRegistry().optionFlags();
+
+/** The attribute commander stores a flag's value under: `--python-workers <n>` → `pythonWorkers`. */
+function attributeOf(flag: LoadOptionFlag): string {
+  const long = flag.flag.split(/\s+/)[0]!.replace(/^--/, '');
+  return long.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** Add the model-loading options to a command; `when` ends help texts that say when something happens ("predicting", "serving"). */
 export function withModelLoadingOptions(cmd: Command, when: string): Command {
-  return cmd
+  cmd
     .option('--flavor <name>', 'load with this flavor instead of the first native one that can')
     .option('--flavor-option <key=value>', 'a load option for the flavor, e.g. intraOpNumThreads=1 for onnx (value parsed as JSON when it can be; repeatable)', collect)
-    .option('--plugin <module>', 'a third-party flavor package or module to register (repeatable; also MLMODEL_PLUGINS=a,b)', collect)
-    .option('--python <path>', 'Python interpreter for python_function models (default: $MLMODEL_PYTHON, else /usr/bin/python3)')
-    .option('--python-workers <n>', 'Python worker processes per python_function model (default 1)')
-    .option('--env-manager <name>', `local, virtualenv or conda: where the Python interpreter comes from (created before ${when})`);
+    .option('--plugin <module>', 'a third-party flavor package or module to register (repeatable; also MLMODEL_PLUGINS=a,b)', collect);
+  for (const f of FLAVOR_FLAGS) cmd.option(f.flag, f.description.replace('{when}', when));
+  return cmd;
 }
 
 /** `--flavor-option key=value`: the value as JSON when it parses (numbers, booleans, lists), else as a string. */
@@ -94,9 +73,23 @@ export function flavorOptions(values: readonly string[] | undefined): Record<str
   return out;
 }
 
-/** Flavor load options: `--flavor-option`s, then the Python options on top. */
+/**
+ * Flavor load options: `--flavor-option`s, then the flavors' own flags on top, checked by the
+ * flavors (a bad value is a usage error, before anything loads).
+ */
 export function loadOptions(o: ModelLoadingCliOptions): Record<string, unknown> {
-  return { ...flavorOptions(o.flavorOption), ...pythonOptions(o) };
+  const out = flavorOptions(o.flavorOption);
+  for (const f of FLAVOR_FLAGS) {
+    const v = o[attributeOf(f)];
+    if (v !== undefined) out[f.option] = v;
+  }
+  try {
+    createRegistry().checkOptions(out);
+  } catch (e) {
+    if (e instanceof MlmodelError) throw new InvalidArgumentError(e.message);
+    throw e;
+  }
+  return out;
 }
 
 /** Plugins to register: $MLMODEL_PLUGINS (comma-separated, e.g. set once in a container), then --plugin. */

@@ -1,6 +1,8 @@
 /**
  * @mlmodel/format — MLflow's model format: MLmodel files, signatures, schema enforcement,
  * input examples, environment files, model URIs, and the in-memory batch with its Arrow mapping.
+ * (Reading and writing table files in chunks is `@mlmodel/format/table`; this entry has their
+ * formats, types and the batch transfer helpers, without loading Arrow or Parquet code.)
  */
 export * from './errors.js';
 export * from './dtype.js';
@@ -11,6 +13,9 @@ export * from './batch/types.js';
 export * from './batch/string-array.js';
 export * from './batch/values.js';
 export * from './batch/combine.js';
+export * from './table/formats.js';
+export * from './table/transfer.js';
+export type { TableSource, TableReaderOptions, TableReader, TableChunk, TableSchemaInfo, TableWriterOptions, TableWriter, ParquetCompression } from './table/types.js';
 export * from './signature/types.js';
 export * from './signature/parse.js';
 export * from './signature/serialize.js';

@@ -34,9 +34,7 @@ export function batchFromIPC(bytes: Uint8Array): Batch {
 
 /** `arrow.tableFromIPC` for untrusted bytes: every problem becomes a ModelFormatError. */
 export function arrowTableFromIPC(bytes: Uint8Array): arrow.Table {
-  if (bytes.byteLength === 0) throw new ModelFormatError('Arrow IPC data is empty');
-  if (hasMagicAt(bytes, 0)) checkFile(bytes);
-  else checkStream(bytes);
+  checkIpcBytes(bytes);
   try {
     return arrow.tableFromIPC(bytes);
   } catch (err) {
@@ -44,7 +42,22 @@ export function arrowTableFromIPC(bytes: Uint8Array): arrow.Table {
   }
 }
 
+/**
+ * Validate Arrow IPC bytes (stream or file format) before apache-arrow reads them: message
+ * framing and every flatbuffer table, vector and string it depends on. Throws ModelFormatError.
+ */
+export function checkIpcBytes(bytes: Uint8Array): void {
+  if (bytes.byteLength === 0) throw new ModelFormatError('Arrow IPC data is empty');
+  if (hasMagicAt(bytes, 0)) checkFile(bytes);
+  else checkStream(bytes);
+}
+
 const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
+
+/** Whether `bytes` holds the Arrow IPC file magic `ARROW1` at `pos`. */
+export function hasArrowMagicAt(bytes: Uint8Array, pos: number): boolean {
+  return hasMagicAt(bytes, pos);
+}
 
 function hasMagicAt(bytes: Uint8Array, pos: number): boolean {
   return pos >= 0 && MAGIC.every((b, i) => bytes[pos + i] === b);
@@ -84,28 +97,77 @@ function checkFile(bytes: Uint8Array): void {
   const footerLength = new DataView(bytes.buffer, bytes.byteOffset + len - 10, 4).getInt32(0, true);
   const footerStart = len - 10 - footerLength;
   if (footerLength <= 0 || footerStart < 8) fail('invalid file footer length');
-  const fb = new FlatBuffer(bytes.subarray(footerStart, len - 10), 'file footer');
-  const footer = fb.root();
-  const schema = fb.sub(footer, 1);
-  if (!schema) fail('the file footer has no schema');
-  verifySchema(fb, schema);
-  for (const slot of [2, 3]) {
-    const blocks = fb.vector(footer, slot, 24);
-    for (let k = 0; k < (blocks?.length ?? 0); k++) {
-      const at = blocks!.start + 24 * k;
-      const offset = fb.i64(at);
-      const size = offset + fb.i32(at + 8) + fb.i64(at + 16);
-      if (offset < 8 || !(size <= footerStart)) fail(`block ${k} of the file footer points outside the file`);
-      const msg = readMessage(bytes.subarray(0, size), offset, 'Arrow IPC file block is truncated');
-      if (msg === undefined || msg.headerType !== (slot === 2 ? DICTIONARY_BATCH : RECORD_BATCH)) fail(`block ${k} of the file footer is not a ${slot === 2 ? 'dictionary' : 'record'} batch`);
-    }
+  const { dictionaries, records } = readIpcFileFooter(bytes.subarray(footerStart, len - 10), footerStart);
+  for (const [blocks, type] of [[dictionaries, DICTIONARY_BATCH], [records, RECORD_BATCH]] as const) {
+    blocks.forEach((b, k) => {
+      const msg = readMessage(bytes.subarray(0, b.offset + b.metaDataLength + b.bodyLength), b.offset, 'Arrow IPC file block is truncated');
+      if (msg === undefined || msg.headerType !== type) fail(`block ${k} of the file footer is not a ${type === DICTIONARY_BATCH ? 'dictionary' : 'record'} batch`);
+    });
   }
 }
 
+/** One message of an Arrow IPC file, as its footer locates it. */
+export interface IpcFileBlock {
+  readonly offset: number;
+  readonly metaDataLength: number;
+  readonly bodyLength: number;
+}
+
+/**
+ * Validate an Arrow IPC file's flatbuffer Footer (the bytes before its int32 length and the
+ * trailing magic; `footerStart` is their offset in the file) and return its dictionary and
+ * record batch blocks, each checked to lie between the leading magic and the footer.
+ */
+export function readIpcFileFooter(footer: Uint8Array, footerStart: number): { dictionaries: IpcFileBlock[]; records: IpcFileBlock[] } {
+  const fb = new FlatBuffer(footer, 'file footer');
+  const root = fb.root();
+  const schema = fb.sub(root, 1);
+  if (!schema) fail('the file footer has no schema');
+  verifySchema(fb, schema);
+  const out: IpcFileBlock[][] = [];
+  for (const slot of [2, 3]) {
+    const blocks = fb.vector(root, slot, 24);
+    const list: IpcFileBlock[] = [];
+    for (let k = 0; k < (blocks?.length ?? 0); k++) {
+      const at = blocks!.start + 24 * k;
+      const offset = fb.i64(at);
+      const metaDataLength = fb.i32(at + 8);
+      const bodyLength = fb.i64(at + 16);
+      const size = offset + metaDataLength + bodyLength;
+      if (offset < 8 || !(size <= footerStart)) fail(`block ${k} of the file footer points outside the file`);
+      list.push({ offset, metaDataLength, bodyLength });
+    }
+    out.push(list);
+  }
+  return { dictionaries: out[0]!, records: out[1]! };
+}
+
+/** Where an Arrow IPC message lies, from its validated metadata. */
+export interface IpcMessageInfo {
+  /** MessageHeader type: 1 schema, 2 dictionary batch, 3 record batch. */
+  readonly headerType: number;
+  /** Offset just past the metadata (where the body starts). */
+  readonly bodyStart: number;
+  readonly bodyLength: number;
+  /** Offset just past the body. */
+  readonly end: number;
+  /** Rows of a record batch (0 for other messages). */
+  readonly rows: number;
+}
+
+/**
+ * Validate the framing and flatbuffer metadata of the Arrow IPC message at `pos` of `bytes`
+ * (undefined for an end-of-stream marker). `end` is where the data really ends (default: the end
+ * of `bytes`); `bytes` need only hold the message's prefix and metadata, not its body.
+ * Throws ModelFormatError for anything malformed or cut short (`truncated` starts those messages).
+ */
+export function inspectIpcMessage(bytes: Uint8Array, pos: number, truncated: string, end = bytes.byteLength): IpcMessageInfo | undefined {
+  return readMessage(bytes, pos, truncated, end);
+}
+
 /** Check the message at `pos` (framing and metadata); undefined for an end-of-stream marker. */
-function readMessage(bytes: Uint8Array, pos: number, truncated: string): { headerType: number; end: number } | undefined {
+function readMessage(bytes: Uint8Array, pos: number, truncated: string, end = bytes.byteLength): IpcMessageInfo | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const end = bytes.byteLength;
   if (end - pos < 4) throw new ModelFormatError(`${truncated}: a message header ends past byte ${end}`);
   let metaLength = view.getInt32(pos, true);
   pos += 4;
@@ -124,15 +186,16 @@ function readMessage(bytes: Uint8Array, pos: number, truncated: string): { heade
   verifyKeyValues(fb, message, 4);
   const header = fb.sub(message, 2);
   if (!header) fail(`message at byte ${pos} has no header`);
+  let rows = 0;
   if (headerType === SCHEMA) verifySchema(fb, header);
-  else if (headerType === RECORD_BATCH) verifyRecordBatch(fb, header, bodyLength);
+  else if (headerType === RECORD_BATCH) rows = verifyRecordBatch(fb, header, bodyLength);
   else if (headerType === DICTIONARY_BATCH) {
     const data = fb.sub(header, 1);
     if (!data) fail('dictionary batch without data');
     verifyRecordBatch(fb, data, bodyLength);
   } else fail(`unsupported message type ${headerType} at byte ${pos}`);
   if (pos + metaLength + bodyLength > end) throw new ModelFormatError(`${truncated}: a message body ends past byte ${end}`);
-  return { headerType, end: pos + metaLength + bodyLength };
+  return { headerType, bodyStart: pos + metaLength, bodyLength, end: pos + metaLength + bodyLength, rows };
 }
 
 function verifySchema(fb: FlatBuffer, schema: Table): void {
@@ -161,8 +224,9 @@ function verifyKeyValues(fb: FlatBuffer, table: Table, slot: number): void {
   }
 }
 
-function verifyRecordBatch(fb: FlatBuffer, batch: Table, bodyLength: number): void {
-  fb.i64Field(batch, 0);
+/** Check a RecordBatch header; returns its row count. */
+function verifyRecordBatch(fb: FlatBuffer, batch: Table, bodyLength: number): number {
+  const rows = fb.i64Field(batch, 0);
   fb.vector(batch, 1, 16); // FieldNode structs
   const buffers = fb.vector(batch, 2, 16);
   for (let k = 0; k < (buffers?.length ?? 0); k++) {
@@ -171,6 +235,7 @@ function verifyRecordBatch(fb: FlatBuffer, batch: Table, bodyLength: number): vo
   }
   fb.sub(batch, 3); // compression
   fb.vector(batch, 4, 8);
+  return rows;
 }
 
 interface Table {

@@ -4,7 +4,7 @@
  * so strings move between them without per-row objects.
  */
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: false });
+const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }); // a value may start with U+FEFF
 
 export class VarBinaryArray {
   readonly offsets: Int32Array;

@@ -5,6 +5,7 @@
  * matched case-insensitively, quoted values are unquoted, and empty segments
  * (`application/json;`) are ignored — MLflow refuses all three with a 415.
  */
+import { tableFormatForFile } from '../table/formats.js';
 import { SCORING_PROTOCOL_CHANGE_INFO, ScoringRequestError } from './errors.js';
 
 export const CONTENT_TYPE_JSON = 'application/json';
@@ -23,6 +24,36 @@ export const SCORING_CONTENT_TYPES = [
 ] as const;
 
 export type ScoringContentType = (typeof SCORING_CONTENT_TYPES)[number];
+
+/** Short names for content types (the CLI's `--content-type`); `arrow` is the stream format, as in the protocol. */
+export const CONTENT_TYPE_SHORT_NAMES: Readonly<Record<string, ScoringContentType>> = Object.freeze({
+  json: CONTENT_TYPE_JSON,
+  csv: CONTENT_TYPE_CSV,
+  parquet: CONTENT_TYPE_PARQUET,
+  arrow: CONTENT_TYPE_ARROW_STREAM,
+  'arrow-file': CONTENT_TYPE_ARROW_FILE,
+});
+
+/**
+ * The content type to send a file as: `explicit` (a short name from `CONTENT_TYPE_SHORT_NAMES` or
+ * a MIME type, passed through) when given, else from the file's extension (`TABLE_FILE_EXTENSIONS`:
+ * .csv, .parquet/.pq, .arrows (stream), .arrow/.feather (file)); anything else is sent as JSON.
+ */
+export function contentTypeForFile(path: string, explicit?: string): string {
+  if (explicit) return Object.hasOwn(CONTENT_TYPE_SHORT_NAMES, explicit) ? CONTENT_TYPE_SHORT_NAMES[explicit]! : explicit;
+  switch (tableFormatForFile(path)) {
+    case 'csv':
+      return CONTENT_TYPE_CSV;
+    case 'parquet':
+      return CONTENT_TYPE_PARQUET;
+    case 'arrow-stream':
+      return CONTENT_TYPE_ARROW_STREAM;
+    case 'arrow':
+      return CONTENT_TYPE_ARROW_FILE;
+    default:
+      return CONTENT_TYPE_JSON;
+  }
+}
 
 export interface ContentType {
   /** The MIME type as sent (trimmed, case preserved). */

@@ -229,21 +229,35 @@ function cellWriter(c: Column): ElementWriter {
   return (i) => (validity[i] === 0 ? missing : el(i));
 }
 
+/** Writes row i of a column batch as a JSON object (`{"col": value, …}`). */
+function recordWriter(b: ColumnBatch): (i: number) => string {
+  const k = b.columns.length;
+  if (k === 0) return () => '{}';
+  const keys = b.columns.map((c, j) => `${j === 0 ? '{' : ', '}${pyJsonStringFast(c.name)}: `);
+  const cells = b.columns.map(cellWriter);
+  return (i) => {
+    let s = '';
+    for (let j = 0; j < k; j++) s += keys[j]! + cells[j]!(i);
+    return `${s}}`;
+  };
+}
+
 /** `DataFrame.to_dict(orient="records")` as JSON text. */
 export function encodeColumnBatch(b: ColumnBatch): string {
   const n = b.numRows;
   if (n === 0) return '[]';
-  const k = b.columns.length;
-  if (k === 0) return `[${new Array<string>(n).fill('{}').join(', ')}]`;
-  const keys = b.columns.map((c, j) => `${j === 0 ? '{' : ', '}${pyJsonStringFast(c.name)}: `);
-  const cells = b.columns.map(cellWriter);
+  const row = recordWriter(b);
   let out = '[';
-  for (let i = 0; i < n; i++) {
-    let s = i === 0 ? '' : ', ';
-    for (let j = 0; j < k; j++) s += keys[j]! + cells[j]!(i);
-    out += `${s}}`;
-  }
+  for (let i = 0; i < n; i++) out += i === 0 ? row(i) : `, ${row(i)}`;
   return `${out}]`;
+}
+
+/** The rows of a column batch as JSON lines: one object per row, each followed by a newline (formatted as `encodeColumnBatch` does). */
+export function encodeRecordLines(b: ColumnBatch): string {
+  const row = recordWriter(b);
+  let out = '';
+  for (let i = 0; i < b.numRows; i++) out += `${row(i)}\n`;
+  return out;
 }
 
 // --- arbitrary JSON values ----------------------------------------------------------------------

@@ -8,6 +8,8 @@ export type { ScoringFormat, ScoringRequest } from './types.js';
 export {
   parseContentType,
   SCORING_CONTENT_TYPES,
+  CONTENT_TYPE_SHORT_NAMES,
+  contentTypeForFile,
   CONTENT_TYPE_JSON,
   CONTENT_TYPE_CSV,
   CONTENT_TYPE_PARQUET,

@@ -7,12 +7,19 @@
  * than `maxRows` rows (413), stops once `maxDecodedBytes` have been decoded (413), and is
  * replaced if the decoder runs out of its 4 GiB wasm memory or exceeds `timeoutMs` (413).
  * parquet-wasm's own errors (corrupt footer, bad pages, unsupported codecs) become 400s.
+ *
+ * The body is read by the chunked Parquet reader (`table/parquet-reader.ts`) on the decoder the
+ * request parsers share, and its slices concatenated.
  */
-import * as arrow from 'apache-arrow';
+import { concatBatches } from '../batch/combine.js';
+import type { Batch } from '../batch/types.js';
+import { TableReadError } from '../errors.js';
 import type { Schema } from '../signature/types.js';
-import { ScoringRequestError, tabularParseError } from './errors.js';
-import { DEFAULT_MAX_DECODED_BYTES, tableToBatch, tooLarge, type TabularOptions } from './arrow-request.js';
-import { decodeParquetInWorker, DecoderFailure, type DecodeResult } from './parquet-worker.js';
+import { DecoderFailure, sharedParquetDecoder } from '../table/parquet-decoder.js';
+import { openParquet } from '../table/parquet-reader.js';
+import { readContext } from '../table/read-context.js';
+import { DEFAULT_MAX_DECODED_BYTES, tableReadErrorToRequestError, type TabularOptions } from './arrow-request.js';
+import { ScoringRequestError } from './errors.js';
 import type { ScoringRequest } from './types.js';
 
 export interface ParquetOptions extends TabularOptions {
@@ -25,44 +32,40 @@ export interface ParquetOptions extends TabularOptions {
 export const DEFAULT_MAX_PARQUET_ROWS = 50_000_000;
 export const DEFAULT_PARQUET_TIMEOUT_MS = 60_000;
 
-function hasMagic(b: Uint8Array): boolean {
-  const m = [0x50, 0x41, 0x52, 0x31]; // PAR1
-  const n = b.length;
-  return n >= 12 && m.every((c, i) => b[i] === c && b[n - 4 + i] === c);
+function requestError(e: TableReadError, maxRows: number): ScoringRequestError {
+  if (e.problem === 'decoder' && e.cause instanceof DecoderFailure) {
+    // `the decoder failed (RuntimeError: unreachable), most likely because …` or `decoding took longer than … ms`
+    const why = e.cause.reason === 'timeout' ? e.cause.message : e.detail;
+    return new ScoringRequestError(`The request is too large: the Parquet data could not be decoded: ${why}.`, { httpStatus: 413, cause: e.cause });
+  }
+  if (e.problem === 'too-large' && e.what === 'rows') {
+    return new ScoringRequestError(`The request is too large: the Parquet file declares ${e.numRows} rows, more than the limit of ${maxRows}.`, {
+      httpStatus: 413,
+    });
+  }
+  return tableReadErrorToRequestError(e, 'parquet');
 }
 
 /** Parse a Parquet scoring request body into a column batch. */
 export async function parseParquetRequest(body: Uint8Array, schema: Schema | null, opts: ParquetOptions = {}): Promise<ScoringRequest> {
-  if (!hasMagic(body)) {
-    throw tabularParseError('parquet', 'not a Parquet file: it must start and end with the 4 bytes "PAR1" and hold a footer');
-  }
-  const maxDecodedBytes = opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
   const maxRows = opts.maxRows ?? DEFAULT_MAX_PARQUET_ROWS;
-  let result: DecodeResult;
+  const ctx = readContext('Parquet data', {
+    batchRows: Infinity,
+    maxChunkBytes: Infinity,
+    maxDecodedBytes: opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES,
+    maxRows,
+    schema,
+    timeoutMs: opts.timeoutMs ?? DEFAULT_PARQUET_TIMEOUT_MS,
+    stepTimeoutMs: Infinity,
+  });
+  const parts: Batch[] = [];
   try {
-    result = await decodeParquetInWorker(body, { maxRows, maxDecodedBytes, timeoutMs: opts.timeoutMs ?? DEFAULT_PARQUET_TIMEOUT_MS });
+    const reader = await openParquet({ bytes: body }, ctx, { decoder: sharedParquetDecoder(), request: true });
+    const it = reader.batches();
+    for (let r = await it.next(); !r.done; r = await it.next()) parts.push(r.value);
   } catch (e) {
-    if (!(e instanceof DecoderFailure)) throw e;
-    const why = e.reason === 'timeout' ? e.message : `the decoder failed (${e.message}), most likely because the data expands beyond its memory`;
-    throw new ScoringRequestError(`The request is too large: the Parquet data could not be decoded: ${why}.`, { httpStatus: 413, cause: e });
+    if (e instanceof TableReadError) throw requestError(e, maxRows);
+    throw e;
   }
-  if (!result.ok) {
-    if (result.kind === 'rows') {
-      throw new ScoringRequestError(`The request is too large: the Parquet file declares ${result.numRows} rows, more than the limit of ${maxRows}.`, {
-        httpStatus: 413,
-      });
-    }
-    if (result.kind === 'size') throw tooLarge('the decoded Parquet data', maxDecodedBytes);
-    throw tabularParseError('parquet', result.message);
-  }
-  let table: arrow.Table;
-  let fileSchema: arrow.Schema;
-  try {
-    fileSchema = arrow.tableFromIPC(result.schema).schema;
-    const parts = result.batches.map((b) => arrow.tableFromIPC(b));
-    table = parts.length === 0 ? new arrow.Table(fileSchema) : parts.length === 1 ? parts[0]! : parts[0]!.concat(...parts.slice(1));
-  } catch (e) {
-    throw tabularParseError('parquet', e instanceof Error ? e.message : String(e), e);
-  }
-  return { batch: tableToBatch(table, schema, 'parquet', opts, fileSchema.metadata), params: null, format: 'parquet' };
+  return { batch: concatBatches(parts), params: null, format: 'parquet' };
 }
