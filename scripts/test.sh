@@ -17,7 +17,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
-npm ci --no-audit --no-fund
+# a clean install on the documented Node 20 prints no warnings (engine mismatches, install-script notices)
+npm ci --no-audit --no-fund 2>&1 | tee .npm-ci.log
+if grep -qi '^npm warn' .npm-ci.log; then
+  echo "npm ci printed warnings (see above): pin or override the packages they name" >&2
+  exit 1
+fi
+rm -f .npm-ci.log
 npm run build
 npm run typecheck
 npm run lint
