@@ -27,6 +27,7 @@ rm -f .npm-ci.log
 npm run build
 npm run typecheck
 npm run lint
+npm run format:check
 mkdir -p .test-results
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json || status=$?

@@ -24,7 +24,6 @@ function mlmodel(args: string[], input?: string): { status: number | null; stdou
   return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input, cwd: tmp, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
 }
 
-
 function expectClose(actual: unknown, expected: unknown, tol: number, path = '$'): void {
   if (typeof expected === 'number') {
     expect(typeof actual, path).toBe('number');
@@ -104,7 +103,9 @@ describe('mlmodel build', () => {
     const out = join(tmp, 'cls');
     const example = join(tmp, 'cls-example.json');
     const data = Array.from({ length: 2 * 3 * 48 * 192 }, (_, i) => Math.sin(i * 0.37) * 0.5);
-    const nested = [0, 1].map((n) => [0, 1, 2].map((c) => Array.from({ length: 48 }, (_, y) => data.slice(((n * 3 + c) * 48 + y) * 192, ((n * 3 + c) * 48 + y + 1) * 192))));
+    const nested = [0, 1].map((n) =>
+      [0, 1, 2].map((c) => Array.from({ length: 48 }, (_, y) => data.slice(((n * 3 + c) * 48 + y) * 192, ((n * 3 + c) * 48 + y + 1) * 192))),
+    );
     writeFileSync(example, JSON.stringify({ inputs: nested }));
     const r = mlmodel(['build', '--onnx', clsOnnx(), '--input-example', example, '--metadata', 'team=ocr', '--run-id', 'abc123', '-o', out]);
     expect(r.stderr).toBe('');
@@ -178,11 +179,30 @@ export async function load(context) {
     );
     writeFileSync(join(src, 'prices.json'), '{"pro": 10, "plus": 25}');
     const example = join(tmp, 'pricing-example.json');
-    writeFileSync(example, JSON.stringify({ dataframe_records: [{ plan: 'pro', qty: 2 }, { plan: 'plus', qty: 1 }] }));
+    writeFileSync(
+      example,
+      JSON.stringify({
+        dataframe_records: [
+          { plan: 'pro', qty: 2 },
+          { plan: 'plus', qty: 1 },
+        ],
+      }),
+    );
     const out = join(tmp, 'pricing-model');
     const r = mlmodel([
-      'build', '--js', join(src, 'pricing.mjs'), '--code', join(lib, 'tax.mjs'), '--artifact', `prices=${join(src, 'prices.json')}`,
-      '--param', 'tax_rate=double:0.5', '--input-example', example, '-o', out,
+      'build',
+      '--js',
+      join(src, 'pricing.mjs'),
+      '--code',
+      join(lib, 'tax.mjs'),
+      '--artifact',
+      `prices=${join(src, 'prices.json')}`,
+      '--param',
+      'tax_rate=double:0.5',
+      '--input-example',
+      example,
+      '-o',
+      out,
     ]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -236,7 +256,10 @@ export async function load(context) {
     writeFileSync(
       sigFile,
       JSON.stringify({
-        inputs: [{ type: 'double', name: 'x', required: true }, { type: 'string', name: 'tag', required: false }],
+        inputs: [
+          { type: 'double', name: 'x', required: true },
+          { type: 'string', name: 'tag', required: false },
+        ],
         outputs: null,
         params: [{ name: 'factor', default: 2.0, shape: null, type: 'double' }],
       }),
@@ -255,7 +278,19 @@ export async function load(context) {
     const ipc = arrow.tableToIPC(table, 'stream');
     writeFileSync(join(tmp, 'scale.arrows'), ipc);
     writeFileSync(join(tmp, 'scale.parquet'), writeParquet(WasmTable.fromIPCStream(ipc)));
-    writeFileSync(join(tmp, 'scale.json'), JSON.stringify({ dataframe_split: { columns: ['x', 'extra'], data: [[1.5, 7], [-2, 8], [4, 9]] } }));
+    writeFileSync(
+      join(tmp, 'scale.json'),
+      JSON.stringify({
+        dataframe_split: {
+          columns: ['x', 'extra'],
+          data: [
+            [1.5, 7],
+            [-2, 8],
+            [4, 9],
+          ],
+        },
+      }),
+    );
     writeFileSync(join(tmp, 'scale.csv'), 'x,extra\n1.5,7\n-2,8\n4,9\n');
     for (const f of ['scale.json', 'scale.csv', 'scale.parquet', 'scale.arrows']) {
       const p = mlmodel(['predict', '-m', out, '-i', join(tmp, f)]);

@@ -34,7 +34,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function predictWithCli(model: string, out: string, extra: string[] = []): string {
-  const r = spawnSync(process.execPath, [BIN, 'predict', '-m', join(FIXTURES, model), '-i', input, '-o', out, ...extra], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, 'predict', '-m', join(FIXTURES, model), '-i', input, '-o', out, ...extra], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return readFileSync(out, 'utf8');

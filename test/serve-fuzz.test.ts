@@ -122,10 +122,46 @@ function churnProfile(): Profile {
 // --- payload building blocks --------------------------------------------------------------------
 
 const WEIRD_VALUES: readonly string[] = [
-  'null', 'true', 'false', '0', '-0', '-0.0', '1', '1.5', '1e400', '-1e400', '1e-400', '18446744073709551617', '-9223372036854775809',
-  '9007199254740993', '123456789012345678901234567890123456789', 'NaN', 'Infinity', '-Infinity', '""', '"1.5"', '"x"', '"\\u0000"',
-  '"\\ud800"', '[]', '{}', '[[]]', '[{}]', '[null]', '[[null]]', '{"":null}', '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{}}}',
-  '[1,"a",null,true,{}]', '[[1,2],[3]]', '[[[1]]]', '"2024-01-01T00:00:00"', '"AAAA"', '1.0', '[1.0, 2.0]', '{"a":[1,2,3]}',
+  'null',
+  'true',
+  'false',
+  '0',
+  '-0',
+  '-0.0',
+  '1',
+  '1.5',
+  '1e400',
+  '-1e400',
+  '1e-400',
+  '18446744073709551617',
+  '-9223372036854775809',
+  '9007199254740993',
+  '123456789012345678901234567890123456789',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '""',
+  '"1.5"',
+  '"x"',
+  '"\\u0000"',
+  '"\\ud800"',
+  '[]',
+  '{}',
+  '[[]]',
+  '[{}]',
+  '[null]',
+  '[[null]]',
+  '{"":null}',
+  '{"__proto__":{"polluted":1}}',
+  '{"constructor":{"prototype":{}}}',
+  '[1,"a",null,true,{}]',
+  '[[1,2],[3]]',
+  '[[[1]]]',
+  '"2024-01-01T00:00:00"',
+  '"AAAA"',
+  '1.0',
+  '[1.0, 2.0]',
+  '{"a":[1,2,3]}',
 ];
 
 /** A random JSON value (as text), sometimes weird, sometimes nested. */
@@ -133,7 +169,23 @@ function randomJson(r: Random, depth = 0): string {
   const x = r();
   if (depth > 3 || x < 0.45) return pick(r, WEIRD_VALUES);
   if (x < 0.7) return `[${Array.from({ length: int(r, 5) }, () => randomJson(r, depth + 1)).join(',')}]`;
-  const keys = ['data', 'columns', 'index', 'inputs', 'instances', 'params', 'a', '', 'plan', 'tenure_months', 'monthly_charges', '0', 'name', 'shape', 'datatype'];
+  const keys = [
+    'data',
+    'columns',
+    'index',
+    'inputs',
+    'instances',
+    'params',
+    'a',
+    '',
+    'plan',
+    'tenure_months',
+    'monthly_charges',
+    '0',
+    'name',
+    'shape',
+    'datatype',
+  ];
   return `{${Array.from({ length: int(r, 4) }, () => `${JSON.stringify(pick(r, keys))}:${randomJson(r, depth + 1)}`).join(',')}}`;
 }
 
@@ -160,7 +212,30 @@ function deepNesting(r: Random): string {
 }
 
 function hugeNumber(r: Random): string {
-  return pick(r, ['1e400', '-1e400', '1e-400', '18446744073709551617', '-0', '-0.0', 'NaN', 'Infinity', '-Infinity', '9'.repeat(5000), '0.' + '1'.repeat(5000), '1' + '0'.repeat(400) + '.5', '-9223372036854775809', '4.9e-324', '1.7976931348623157e309', '01', '1.', '.5', '+1', '0x10', '1e', '--1']);
+  return pick(r, [
+    '1e400',
+    '-1e400',
+    '1e-400',
+    '18446744073709551617',
+    '-0',
+    '-0.0',
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    '9'.repeat(5000),
+    '0.' + '1'.repeat(5000),
+    '1' + '0'.repeat(400) + '.5',
+    '-9223372036854775809',
+    '4.9e-324',
+    '1.7976931348623157e309',
+    '01',
+    '1.',
+    '.5',
+    '+1',
+    '0x10',
+    '1e',
+    '--1',
+  ]);
 }
 
 /** Replace one number of a JSON text by `replacement`. */
@@ -181,11 +256,16 @@ function wrongShape(p: Profile, r: Random): string {
   const cols = p.columns ?? ['a', 'b', 'c', 'd'];
   const W = (): string => randomJson(r);
   switch (int(r, 18)) {
-    case 0: return `{"dataframe_split": ${W()}}`;
-    case 1: return `{"dataframe_split": {"columns": ${W()}, "data": ${JSON.stringify(data)}}}`;
-    case 2: return `{"dataframe_split": {"columns": ${JSON.stringify(cols)}, "data": ${W()}}}`;
-    case 3: return `{"dataframe_split": {"columns": ${JSON.stringify(cols)}, "data": ${JSON.stringify(data)}, "index": ${W()}}}`;
-    case 4: return `{"dataframe_split": {"columns": ${JSON.stringify(cols)}, "data": ${JSON.stringify(data)}, "extra": 1}}`;
+    case 0:
+      return `{"dataframe_split": ${W()}}`;
+    case 1:
+      return `{"dataframe_split": {"columns": ${W()}, "data": ${JSON.stringify(data)}}}`;
+    case 2:
+      return `{"dataframe_split": {"columns": ${JSON.stringify(cols)}, "data": ${W()}}}`;
+    case 3:
+      return `{"dataframe_split": {"columns": ${JSON.stringify(cols)}, "data": ${JSON.stringify(data)}, "index": ${W()}}}`;
+    case 4:
+      return `{"dataframe_split": {"columns": ${JSON.stringify(cols)}, "data": ${JSON.stringify(data)}, "extra": 1}}`;
     case 5: {
       // wrong column names or counts
       const bad = pick(r, [cols.slice(1), [...cols, 'extra'], cols.map((c) => c.toUpperCase()), [cols[0], cols[0], cols[1]], [], cols.map(() => 'x')]);
@@ -196,24 +276,36 @@ function wrongShape(p: Profile, r: Random): string {
       const ragged = data.map((row, i) => (i % 2 === 0 ? row.slice(0, int(r, row.length)) : [...row, ...row]));
       return `{"dataframe_split": {"columns": ${JSON.stringify(cols)}, "data": ${JSON.stringify(ragged)}}}`;
     }
-    case 7: return `{"dataframe_records": ${W()}}`;
+    case 7:
+      return `{"dataframe_records": ${W()}}`;
     case 8: {
-      const recs = data.map((row) => `{${row.map((v, j) => `${JSON.stringify(r() < 0.2 ? `zz${j}` : cols[j] ?? `c${j}`)}: ${r() < 0.2 ? pick(r, WEIRD_VALUES) : JSON.stringify(v)}`).join(', ')}}`);
+      const recs = data.map(
+        (row) =>
+          `{${row.map((v, j) => `${JSON.stringify(r() < 0.2 ? `zz${j}` : (cols[j] ?? `c${j}`))}: ${r() < 0.2 ? pick(r, WEIRD_VALUES) : JSON.stringify(v)}`).join(', ')}}`,
+      );
       return `{"dataframe_records": [${recs.join(', ')}]}`;
     }
-    case 9: return `{"dataframe_records": [${Array.from({ length: 3 }, () => W()).join(',')}]}`;
-    case 10: return `{"instances": ${W()}}`;
-    case 11: return `{"instances": ${JSON.stringify(data.map((row) => (r() < 0.5 ? row.slice(1) : [...row, 1])))}}`;
-    case 12: return `{"inputs": ${W()}}`;
-    case 13: return `{"inputs": {${cols.map((c, j) => `${JSON.stringify(c)}: ${r() < 0.3 ? pick(r, WEIRD_VALUES) : JSON.stringify(data.map((d) => d[j]))}`).join(', ')}}}`;
-    case 14: return `{"inputs": ${JSON.stringify(data.map((row) => row.slice(0, 1 + int(r, row.length + 2))))}}`;
-    case 15: return `{"inputs": ${JSON.stringify(data)}, "params": ${W()}}`;
+    case 9:
+      return `{"dataframe_records": [${Array.from({ length: 3 }, () => W()).join(',')}]}`;
+    case 10:
+      return `{"instances": ${W()}}`;
+    case 11:
+      return `{"instances": ${JSON.stringify(data.map((row) => (r() < 0.5 ? row.slice(1) : [...row, 1])))}}`;
+    case 12:
+      return `{"inputs": ${W()}}`;
+    case 13:
+      return `{"inputs": {${cols.map((c, j) => `${JSON.stringify(c)}: ${r() < 0.3 ? pick(r, WEIRD_VALUES) : JSON.stringify(data.map((d) => d[j]))}`).join(', ')}}}`;
+    case 14:
+      return `{"inputs": ${JSON.stringify(data.map((row) => row.slice(0, 1 + int(r, row.length + 2))))}}`;
+    case 15:
+      return `{"inputs": ${JSON.stringify(data)}, "params": ${W()}}`;
     case 16: {
       // several forms at once, or none
       const keys = pick(r, [['inputs', 'instances'], ['dataframe_split', 'dataframe_records'], ['params'], ['Inputs'], ['inputs ', 'data'], []]);
       return `{${keys.map((k) => `${JSON.stringify(k)}: ${JSON.stringify(data)}`).join(', ')}}`;
     }
-    default: return randomJson(r);
+    default:
+      return randomJson(r);
   }
 }
 
@@ -230,13 +322,45 @@ function mutateBytes(r: Random, b: Uint8Array, flips: number): Uint8Array {
 function csvGarbage(p: Profile, r: Random): string {
   const cols = p.columns ?? ['a', 'b', 'c', 'd'];
   switch (int(r, 7)) {
-    case 0: return '';
-    case 1: return cols.join(',') + '\n' + rows(p, r, 3).map((row) => row.slice(0, int(r, row.length + 2)).join(',')).join('\n');
-    case 2: return '"unterminated,' + cols.join(',') + '\n1,2';
-    case 3: return cols.join(';') + '\n' + rows(p, r, 2).map((row) => row.join(';')).join('\n');
-    case 4: return cols.join(',') + '\n' + rows(p, r, 2).map((row) => row.map((v) => (r() < 0.3 ? pick(r, ['NaN', 'inf', '1e400', '', '"a""b"', 'x\ny']) : String(v))).join(',')).join('\r\n');
-    case 5: return '\uFEFF' + cols.join(',') + '\n' + rows(p, r, 2).map((row) => row.join(',')).join('\n');
-    default: return Array.from({ length: 1 + int(r, 200) }, () => String.fromCharCode(int(r, 128))).join('');
+    case 0:
+      return '';
+    case 1:
+      return (
+        cols.join(',') +
+        '\n' +
+        rows(p, r, 3)
+          .map((row) => row.slice(0, int(r, row.length + 2)).join(','))
+          .join('\n')
+      );
+    case 2:
+      return '"unterminated,' + cols.join(',') + '\n1,2';
+    case 3:
+      return (
+        cols.join(';') +
+        '\n' +
+        rows(p, r, 2)
+          .map((row) => row.join(';'))
+          .join('\n')
+      );
+    case 4:
+      return (
+        cols.join(',') +
+        '\n' +
+        rows(p, r, 2)
+          .map((row) => row.map((v) => (r() < 0.3 ? pick(r, ['NaN', 'inf', '1e400', '', '"a""b"', 'x\ny']) : String(v))).join(','))
+          .join('\r\n')
+      );
+    case 5:
+      return (
+        '\uFEFF' +
+        cols.join(',') +
+        '\n' +
+        rows(p, r, 2)
+          .map((row) => row.join(','))
+          .join('\n')
+      );
+    default:
+      return Array.from({ length: 1 + int(r, 200) }, () => String.fromCharCode(int(r, 128))).join('');
   }
 }
 
@@ -282,7 +406,7 @@ function oddContentType(p: Profile, r: Random): { ct: string | null; allowed: nu
 
 /** Encode text as UTF-16/32 (with or without BOM), as Python's json.loads(bytes) auto-detects. */
 function encodeAs(text: string, encoding: 'utf-16le' | 'utf-16be' | 'utf-32le' | 'utf-32be', bom: boolean): Uint8Array {
-  const cps = [...(bom ? '\uFEFF' : '') + text].map((c) => c.codePointAt(0)!);
+  const cps = [...((bom ? '\uFEFF' : '') + text)].map((c) => c.codePointAt(0)!);
   if (encoding.startsWith('utf-32')) {
     const out = new DataView(new ArrayBuffer(cps.length * 4));
     cps.forEach((cp, i) => out.setUint32(i * 4, cp, encoding === 'utf-32le'));
@@ -313,12 +437,24 @@ function mlflowCase(p: Profile, i: number): Case {
   const x = r() * 100;
   if (x < 4) return json('valid', p.golden.body, [200], { golden });
   if (x < 6) {
-    const [encoding, bom] = pick(r, [['utf-8', true], ['utf-16le', true], ['utf-16be', true], ['utf-16le', false], ['utf-16be', false], ['utf-32le', true], ['utf-32be', false]] as const);
+    const [encoding, bom] = pick(r, [
+      ['utf-8', true],
+      ['utf-16le', true],
+      ['utf-16be', true],
+      ['utf-16le', false],
+      ['utf-16be', false],
+      ['utf-32le', true],
+      ['utf-32be', false],
+    ] as const);
     const body = encoding === 'utf-8' ? utf8('\uFEFF' + p.golden.body) : encodeAs(p.golden.body, encoding, bom);
     return json(`valid-${encoding}${bom ? '-bom' : ''}`, body, [200], { golden });
   }
   if (x < 8 && p.tabularIsValid) {
-    const [kind, ct, body] = pick(r, [['valid-arrow-stream', 'application/vnd.apache.arrow.stream', p.arrowStream], ['valid-arrow-file', 'application/vnd.apache.arrow.file', p.arrowFile], ['valid-parquet', 'application/vnd.apache.parquet', p.parquet]] as const);
+    const [kind, ct, body] = pick(r, [
+      ['valid-arrow-stream', 'application/vnd.apache.arrow.stream', p.arrowStream],
+      ['valid-arrow-file', 'application/vnd.apache.arrow.file', p.arrowFile],
+      ['valid-parquet', 'application/vnd.apache.parquet', p.parquet],
+    ] as const);
     return { kind, route: 'mlflow', contentType: ct, body, allowed: [200], golden };
   }
   if (x < 14) {
@@ -327,7 +463,11 @@ function mlflowCase(p: Profile, i: number): Case {
   }
   if (x < 18) {
     const n = int(r, 300);
-    return json('random-bytes', Uint8Array.from({ length: n }, () => int(r, 256)), [400]);
+    return json(
+      'random-bytes',
+      Uint8Array.from({ length: n }, () => int(r, 256)),
+      [400],
+    );
   }
   if (x < 22) {
     // invalid UTF-8 inside an otherwise valid request
@@ -337,7 +477,20 @@ function mlflowCase(p: Profile, i: number): Case {
     const at = quote < 0 ? 1 : quote + 1;
     return json('bad-utf8', Uint8Array.from([...text.subarray(0, at), ...bad, ...text.subarray(at)]), [400]);
   }
-  if (x < 24) return json('bom-garbage', Uint8Array.from([...pick(r, [[0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf], [0xff, 0xfe], [0xfe, 0xff, 0x00], [0x00, 0x00, 0xfe, 0xff, 0x00]]), ...utf8(p.golden.body.slice(0, int(r, 20)))]), [400]);
+  if (x < 24)
+    return json(
+      'bom-garbage',
+      Uint8Array.from([
+        ...pick(r, [
+          [0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf],
+          [0xff, 0xfe],
+          [0xfe, 0xff, 0x00],
+          [0x00, 0x00, 0xfe, 0xff, 0x00],
+        ]),
+        ...utf8(p.golden.body.slice(0, int(r, 20))),
+      ]),
+      [400],
+    );
   if (x < 27) return json('deep-nesting', deepNesting(r), [400]);
   if (x < 35) return json('huge-number', replaceNumber(r, p.golden.body, hugeNumber(r)), [200, 400]);
   if (x < 57) return json('wrong-shape', wrongShape(p, r), [200, 400]);
@@ -345,10 +498,13 @@ function mlflowCase(p: Profile, i: number): Case {
     const s = hugeString(r);
     const where = int(r, 4);
     const text =
-      where === 0 ? `{"inputs": [["${s}", 1, 2, 3]]}`
-      : where === 1 ? `{"dataframe_split": {"columns": ["${s}"], "data": [[1]]}}`
-      : where === 2 ? `{"${s}": 1, "inputs": [[1,2,3,4]]}`
-      : `{"dataframe_records": [{"plan": "${s}", "tenure_months": 1, "monthly_charges": 2.5}]}`;
+      where === 0
+        ? `{"inputs": [["${s}", 1, 2, 3]]}`
+        : where === 1
+          ? `{"dataframe_split": {"columns": ["${s}"], "data": [[1]]}}`
+          : where === 2
+            ? `{"${s}": 1, "inputs": [[1,2,3,4]]}`
+            : `{"dataframe_records": [{"plan": "${s}", "tenure_months": 1, "monthly_charges": 2.5}]}`;
     const body = utf8(text);
     return json('huge-string', body, body.length > BODY_LIMIT ? [413] : [200, 400]);
   }
@@ -361,24 +517,56 @@ function mlflowCase(p: Profile, i: number): Case {
     return { kind: 'oversized', route: 'mlflow', contentType: ct, body, allowed: [413] };
   }
   if (x < 68) {
-    const [ct, valid] = pick(r, [['application/vnd.apache.arrow.stream', p.arrowStream], ['application/vnd.apache.arrow.file', p.arrowFile]] as const);
+    const [ct, valid] = pick(r, [
+      ['application/vnd.apache.arrow.stream', p.arrowStream],
+      ['application/vnd.apache.arrow.file', p.arrowFile],
+    ] as const);
     const cut = int(r, valid.length);
     return { kind: 'truncated-arrow', route: 'mlflow', contentType: ct, body: valid.subarray(0, cut), allowed: [200, 400] };
   }
   if (x < 74) {
-    const [ct, valid] = pick(r, [['application/vnd.apache.arrow.stream', p.arrowStream], ['application/vnd.apache.arrow.file', p.arrowFile]] as const);
+    const [ct, valid] = pick(r, [
+      ['application/vnd.apache.arrow.stream', p.arrowStream],
+      ['application/vnd.apache.arrow.file', p.arrowFile],
+    ] as const);
     return { kind: 'bitflip-arrow', route: 'mlflow', contentType: ct, body: mutateBytes(r, valid, 1 + int(r, 8)), allowed: [200, 400, 413] };
   }
   if (x < 77) {
-    return { kind: 'truncated-parquet', route: 'mlflow', contentType: 'application/vnd.apache.parquet', body: p.parquet.subarray(0, int(r, p.parquet.length)), allowed: [400] };
+    return {
+      kind: 'truncated-parquet',
+      route: 'mlflow',
+      contentType: 'application/vnd.apache.parquet',
+      body: p.parquet.subarray(0, int(r, p.parquet.length)),
+      allowed: [400],
+    };
   }
   if (x < 81) {
-    return { kind: 'bitflip-parquet', route: 'mlflow', contentType: 'application/vnd.apache.parquet', body: mutateBytes(r, p.parquet, 1 + int(r, 8)), allowed: [200, 400, 413] };
+    return {
+      kind: 'bitflip-parquet',
+      route: 'mlflow',
+      contentType: 'application/vnd.apache.parquet',
+      body: mutateBytes(r, p.parquet, 1 + int(r, 8)),
+      allowed: [200, 400, 413],
+    };
   }
-  if (x < 86) return { kind: 'csv-garbage', route: 'mlflow', contentType: pick(r, ['text/csv', 'text/csv; charset=utf-8']), body: utf8(csvGarbage(p, r)), allowed: p.columns ? [200, 400] : [400] };
+  if (x < 86)
+    return {
+      kind: 'csv-garbage',
+      route: 'mlflow',
+      contentType: pick(r, ['text/csv', 'text/csv; charset=utf-8']),
+      body: utf8(csvGarbage(p, r)),
+      allowed: p.columns ? [200, 400] : [400],
+    };
   if (x < 93) {
     const { ct, allowed } = oddContentType(p, r);
-    return { kind: 'content-type', route: 'mlflow', contentType: ct, body: utf8(p.golden.body), allowed, ...(allowed.length === 1 && allowed[0] === 200 ? { golden } : {}) };
+    return {
+      kind: 'content-type',
+      route: 'mlflow',
+      contentType: ct,
+      body: utf8(p.golden.body),
+      allowed,
+      ...(allowed.length === 1 && allowed[0] === 200 ? { golden } : {}),
+    };
   }
   if (x < 97) {
     // one byte of a valid request changed
@@ -392,24 +580,42 @@ function oipCase(p: Profile, i: number): Case {
   const r = rng((SEED ^ Math.imul(i + 7, 0x85ebca6b)) >>> 0);
   const data = rows(p, r, 1 + int(r, 3));
   const good = p.columns
-    ? { inputs: p.columns.map((c, j) => ({ name: c, shape: [data.length], datatype: j === 0 ? 'BYTES' : j === 1 ? 'INT64' : 'FP64', data: data.map((d) => d[j]) })) }
-    : { inputs: [{ name: 'input', shape: [data.length, 4], datatype: 'FP32', data: data.flat() }] };
+    ? {
+        inputs: p.columns.map((c, j) => ({
+          name: c,
+          shape: [data.length],
+          datatype: j === 0 ? 'BYTES' : j === 1 ? 'INT64' : 'FP64',
+          data: data.map((d) => d[j]),
+        })),
+      }
+    : { inputs: [{ name: 'input-0', shape: [data.length, 4], datatype: 'FP32', data: data.flat() }] };
   const text = JSON.stringify(good);
   const W = (): string => randomJson(r);
   const pickBody = int(r, 12);
   const body =
-    pickBody === 0 ? text.slice(0, int(r, text.length))
-    : pickBody === 1 ? `{"inputs": ${W()}}`
-    : pickBody === 2 ? `{"inputs": [{"name": ${W()}, "shape": ${W()}, "datatype": ${W()}, "data": ${W()}}]}`
-    : pickBody === 3 ? `{"inputs": [{"name": "input", "shape": [${hugeNumber(r)}, 4], "datatype": "FP32", "data": [1,2,3,4]}]}`
-    : pickBody === 4 ? `{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "${pick(r, ['FP16', 'BF16', 'BOOL', 'UINT64', 'BYTES', 'fp32', 'XYZ', ''])}", "data": ${W()}}]}`
-    : pickBody === 5 ? `{"inputs": ${JSON.stringify(good.inputs)}, "outputs": ${W()}, "parameters": ${W()}}`
-    : pickBody === 6 ? deepNesting(r)
-    : pickBody === 7 ? replaceNumber(r, text, hugeNumber(r))
-    : pickBody === 8 ? `{"id": ${W()}, "inputs": ${JSON.stringify(good.inputs)}}`
-    : pickBody === 9 ? `{"inputs": [{"name": "input", "shape": [${int(r, 5)}, ${int(r, 6)}], "datatype": "FP32", "data": ${JSON.stringify(Array.from({ length: int(r, 30) }, () => r()))}}]}`
-    : pickBody === 10 ? text
-    : W();
+    pickBody === 0
+      ? text.slice(0, int(r, text.length))
+      : pickBody === 1
+        ? `{"inputs": ${W()}}`
+        : pickBody === 2
+          ? `{"inputs": [{"name": ${W()}, "shape": ${W()}, "datatype": ${W()}, "data": ${W()}}]}`
+          : pickBody === 3
+            ? `{"inputs": [{"name": "input-0", "shape": [${hugeNumber(r)}, 4], "datatype": "FP32", "data": [1,2,3,4]}]}`
+            : pickBody === 4
+              ? `{"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "${pick(r, ['FP16', 'BF16', 'BOOL', 'UINT64', 'BYTES', 'fp32', 'XYZ', ''])}", "data": ${W()}}]}`
+              : pickBody === 5
+                ? `{"inputs": ${JSON.stringify(good.inputs)}, "outputs": ${W()}, "parameters": ${W()}}`
+                : pickBody === 6
+                  ? deepNesting(r)
+                  : pickBody === 7
+                    ? replaceNumber(r, text, hugeNumber(r))
+                    : pickBody === 8
+                      ? `{"id": ${W()}, "inputs": ${JSON.stringify(good.inputs)}}`
+                      : pickBody === 9
+                        ? `{"inputs": [{"name": "input-0", "shape": [${int(r, 5)}, ${int(r, 6)}], "datatype": "FP32", "data": ${JSON.stringify(Array.from({ length: int(r, 30) }, () => r()))}}]}`
+                        : pickBody === 10
+                          ? text
+                          : W();
   const ct = pick(r, ['application/json', 'application/json', 'application/json', 'text/plain', null, 'application/octet-stream']);
   return { kind: `oip-${pickBody}`, route: 'oip', contentType: ct, body: utf8(body), allowed: [200, 400, 413, 415] };
 }
@@ -469,7 +675,8 @@ function check(c: Case, status: number, contentType: string, body: Buffer): stri
   if (!contentType.startsWith('application/json')) return `${status} with content-type ${contentType}: ${body.toString('utf8', 0, 200)}`;
   try {
     const e = JSON.parse(body.toString('utf8')) as { error_code?: unknown; message?: unknown };
-    if (typeof e.error_code !== 'string' || typeof e.message !== 'string' || e.message.length === 0) return `error body without error_code/message: ${body.toString('utf8', 0, 200)}`;
+    if (typeof e.error_code !== 'string' || typeof e.message !== 'string' || e.message.length === 0)
+      return `error body without error_code/message: ${body.toString('utf8', 0, 200)}`;
   } catch {
     return `error body is not JSON: ${body.toString('utf8', 0, 200)}`;
   }
@@ -501,7 +708,13 @@ async function fuzz(profile: Profile): Promise<void> {
       const ms = performance.now() - t0;
       if ('error' in res) {
         const cause = (res.error as { cause?: { code?: string; message?: string } }).cause;
-        outcomes.push({ index: i, kind: c.kind, status: 'network-error', problem: `request failed: ${cause?.code ?? ''} ${cause?.message ?? String(res.error)}`, ms });
+        outcomes.push({
+          index: i,
+          kind: c.kind,
+          status: 'network-error',
+          problem: `request failed: ${cause?.code ?? ''} ${cause?.message ?? String(res.error)}`,
+          ms,
+        });
       } else {
         outcomes.push({ index: i, kind: c.kind, status: res.status, problem: check(c, res.status, res.contentType, res.body), ms });
       }
@@ -529,14 +742,27 @@ async function fuzz(profile: Profile): Promise<void> {
   for (const o of outcomes) msByKind.set(o.kind, (msByKind.get(o.kind) ?? 0) + o.ms);
   const lines = [...byKind]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, m]) => `  ${k.padEnd(22)} ${[...m].sort().map(([s, n]) => `${s}×${n}`).join(' ').padEnd(24)} ${(msByKind.get(k)! / 1000).toFixed(1)} s`);
+    .map(
+      ([k, m]) =>
+        `  ${k.padEnd(22)} ${[...m]
+          .sort()
+          .map(([s, n]) => `${s}×${n}`)
+          .join(' ')
+          .padEnd(24)} ${(msByKind.get(k)! / 1000).toFixed(1)} s`,
+    );
   console.log(
     `serve fuzz ${profile.model} (seed ${SEED}${live ? ', with OIP' : ', no OIP routes'}): ${outcomes.length} requests in ${seconds.toFixed(1)} s; ` +
-      `statuses ${[...totals].sort().map(([s, n]) => `${s}×${n}`).join(' ')}; RSS ${(rssAfterWarmup / 2 ** 20).toFixed(0)} → ${(rssEnd / 2 ** 20).toFixed(0)} MiB\n${lines.join('\n')}`,
+      `statuses ${[...totals]
+        .sort()
+        .map(([s, n]) => `${s}×${n}`)
+        .join(' ')}; RSS ${(rssAfterWarmup / 2 ** 20).toFixed(0)} → ${(rssEnd / 2 ** 20).toFixed(0)} MiB\n${lines.join('\n')}`,
   );
 
   const problems = outcomes.filter((o) => o.problem !== null);
-  const report = problems.slice(0, 15).map((o) => `#${o.index} ${o.kind}: ${o.problem}`).join('\n');
+  const report = problems
+    .slice(0, 15)
+    .map((o) => `#${o.index} ${o.kind}: ${o.problem}`)
+    .join('\n');
   expect(problems.length, `${problems.length} bad responses (seed ${SEED}), first ones:\n${report}\nserver stderr:\n${server.stderr().slice(-3000)}`).toBe(0);
   expect(outcomes.some((o) => typeof o.status === 'number' && o.status >= 500)).toBe(false);
   expect(outcomes.filter((o) => o.status === 200 && o.kind === 'valid').length).toBeGreaterThan(0);
@@ -546,7 +772,13 @@ async function fuzz(profile: Profile): Promise<void> {
   const ping = await fetch(`${server.url}/ping`);
   await ping.arrayBuffer();
   expect(ping.status).toBe(200);
-  const again = await send(server, profile.model, { kind: 'valid', route: 'mlflow', contentType: 'application/json', body: utf8(profile.golden.body), allowed: [200] });
+  const again = await send(server, profile.model, {
+    kind: 'valid',
+    route: 'mlflow',
+    contentType: 'application/json',
+    body: utf8(profile.golden.body),
+    allowed: [200],
+  });
   expect('status' in again && again.status).toBe(200);
   expect(rssEnd - rssAfterWarmup, `RSS grew from ${rssAfterWarmup} to ${rssEnd} bytes`).toBeLessThan(RSS_GROWTH_LIMIT);
   server.kill();

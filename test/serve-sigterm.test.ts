@@ -200,7 +200,13 @@ async function drive(server: ServerProcess, payloads: readonly Payload[]): Promi
         } else if (res.status === 503 && res.headers.connection?.toLowerCase() === 'close') {
           fates.push({ kind: '503', sentAt: sentAt < 0 ? startedAt : sentAt, doneAt });
         } else {
-          fates.push({ kind: 'lost', sentAt, at: doneAt, why: `unexpected ${res.status} (connection: ${res.headers.connection}): ${res.body.toString('utf8', 0, 200)}`, responseBytes: res.body.length });
+          fates.push({
+            kind: 'lost',
+            sentAt,
+            at: doneAt,
+            why: `unexpected ${res.status} (connection: ${res.headers.connection}): ${res.body.toString('utf8', 0, 200)}`,
+            responseBytes: res.body.length,
+          });
         }
         if (res.headers.connection?.toLowerCase() === 'close') {
           conn.close();
@@ -244,7 +250,8 @@ function summarize(name: string, r: RunResult): void {
   const count = (k: Fate['kind']): number => r.fates.filter((f) => f.kind === k).length;
   const drained = r.fates.filter((f) => f.kind === 'ok' && f.sentAt < r.sigtermAt && f.doneAt > r.sigtermAt).length;
   const why = new Map<string, number>();
-  for (const f of r.fates) if (f.kind === 'refused' || f.kind === 'lost' || f.kind === 'reset') why.set(`${f.kind}: ${f.why}`, (why.get(`${f.kind}: ${f.why}`) ?? 0) + 1);
+  for (const f of r.fates)
+    if (f.kind === 'refused' || f.kind === 'lost' || f.kind === 'reset') why.set(`${f.kind}: ${f.why}`, (why.get(`${f.kind}: ${f.why}`) ?? 0) + 1);
   console.log(
     `${name}: ${r.fates.length} requests; 200×${count('ok')} (${drained} in flight at SIGTERM) 503×${count('503')} refused×${count('refused')} reset×${count('reset')} lost×${count('lost')}; ` +
       `exit ${r.exit.code ?? r.exit.signal} ${(r.exitedAt - r.sigtermAt).toFixed(0)} ms after SIGTERM\n${[...why].map(([k, n]) => `  ${n}× ${k}`).join('\n')}`,
@@ -271,10 +278,19 @@ function assertClean(r: RunResult, server: ServerProcess, processes: number): vo
   const answered = drainLogs.reduce((a, d) => a + d.answered, 0);
   const responses = r.fates.filter((f) => f.kind === 'ok' || f.kind === '503' || (f.kind === 'lost' && f.responseBytes > 0)).length;
   // /ping probes of the test helper are answered too
-  const pings = server.stdout().split('\n').filter((l) => l.includes('"url":"/ping"')).length;
+  const pings = server
+    .stdout()
+    .split('\n')
+    .filter((l) => l.includes('"url":"/ping"')).length;
   expect(responses + pings).toBe(answered);
   const lost = r.fates.filter((f): f is Extract<Fate, { kind: 'lost' }> => f.kind === 'lost');
-  expect(lost.map((f) => `${f.why} (written at ${f.sentAt.toFixed(0)} ms, failed at ${f.at.toFixed(0)} ms, SIGTERM at ${r.sigtermAt.toFixed(0)} ms, ${f.responseBytes} response bytes)`), server.stderr().slice(-2000)).toEqual([]);
+  expect(
+    lost.map(
+      (f) =>
+        `${f.why} (written at ${f.sentAt.toFixed(0)} ms, failed at ${f.at.toFixed(0)} ms, SIGTERM at ${r.sigtermAt.toFixed(0)} ms, ${f.responseBytes} response bytes)`,
+    ),
+    server.stderr().slice(-2000),
+  ).toEqual([]);
   expect(r.badPredictions).toEqual([]);
   // the drain was exercised: requests in flight at SIGTERM completed with 200 after it
   const drained = r.fates.filter((f) => f.kind === 'ok' && f.sentAt < r.sigtermAt && f.doneAt > r.sigtermAt);
@@ -304,7 +320,8 @@ describe('SIGTERM under load: every accepted request is answered, then a clean e
   const iris = join(FIXTURES, 'iris_onnx');
 
   it('iris_onnx, one process, 1,000-row requests', async () => {
-    await run('iris_onnx', ['-m', iris], [repeated('iris_onnx', 1000)]);
+    // one process explicitly: without --workers an onnx model gets one per core
+    await run('iris_onnx', ['-m', iris, '--workers', '1'], [repeated('iris_onnx', 1000)]);
   }, 60_000);
 
   it('iris_onnx, --workers 2 (cluster: the primary forwards SIGTERM, both workers drain)', async () => {

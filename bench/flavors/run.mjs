@@ -130,7 +130,10 @@ async function runCase({ label, modelDir, inputName, inner, batch: n, seed, sett
   // difference is our path alone (two separate sessions differ by ~1 % between themselves)
   const direct = model.session;
   const shape = [n, ...inner];
-  const data = randomFloats(shape.reduce((a, b) => a * b, 1), seed);
+  const data = randomFloats(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+  );
   const batch = enforceSchema(tensorBatch([tensor(null, 'float32', shape, data)]), modelDir.mlmodel.signature.inputs);
   const feeds = { [inputName]: new ort.Tensor('float32', data, shape) };
 

@@ -12,7 +12,11 @@ export function benchModels({ column, columnBatch, Utf8Array }) {
       batch: (n) =>
         columnBatch(
           ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'].map((name, j) =>
-            column(name, 'float64', floats(n, (i) => 4 + ((i * 7 + j * 13) % 40) / 10)),
+            column(
+              name,
+              'float64',
+              floats(n, (i) => 4 + ((i * 7 + j * 13) % 40) / 10),
+            ),
           ),
           n,
         ),
@@ -24,8 +28,16 @@ export function benchModels({ column, columnBatch, Utf8Array }) {
         columnBatch(
           [
             column('plan', 'str', Utf8Array.fromStrings(Array.from({ length: n }, (_, i) => PLANS[i % 3]))),
-            column('tenure_months', 'int64', BigInt64Array.from({ length: n }, (_, i) => BigInt((i * 7) % 72))),
-            column('monthly_charges', 'float64', floats(n, (i) => 20 + ((i * 13) % 800) / 10)),
+            column(
+              'tenure_months',
+              'int64',
+              BigInt64Array.from({ length: n }, (_, i) => BigInt((i * 7) % 72)),
+            ),
+            column(
+              'monthly_charges',
+              'float64',
+              floats(n, (i) => 20 + ((i * 13) % 800) / 10),
+            ),
           ],
           n,
         ),

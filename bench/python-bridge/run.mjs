@@ -178,7 +178,12 @@ await writeFile(
     {
       benchmark: 'python_function bridge round trip vs in-process sklearn predict',
       command: 'node bench/python-bridge/run.mjs',
-      machine: machineInfo({ python: PYTHON, malloc: mallocMode(), page_fault_us: pageFaultMicros(), loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100) }),
+      machine: machineInfo({
+        python: PYTHON,
+        malloc: mallocMode(),
+        page_fault_us: pageFaultMicros(),
+        loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+      }),
       cases,
     },
     null,

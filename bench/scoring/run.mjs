@@ -38,7 +38,11 @@ async function compare(name, ours, baseline) {
 // encode: a 4096×3 float32 tensor (e.g. class probabilities)
 const f32 = new Float32Array(4096 * 3).map((_, i) => Math.sin(i) * 10);
 const nested = Array.from({ length: 4096 }, (_, r) => Array.from(f32.subarray(r * 3, r * 3 + 3)));
-await compare('encode 4096x3 float32 tensor', () => encodePredictions(tensorBatch([tensor(null, 'float32', [4096, 3], f32)])), () => JSON.stringify({ predictions: nested }));
+await compare(
+  'encode 4096x3 float32 tensor',
+  () => encodePredictions(tensorBatch([tensor(null, 'float32', [4096, 3], f32)])),
+  () => JSON.stringify({ predictions: nested }),
+);
 
 // encode: 10,000 rows × 4 columns as records
 const n = 10_000;
@@ -53,7 +57,11 @@ const cols = {
   ],
 };
 const records = Array.from({ length: n }, (_, i) => ({ score: i / 7, id: i * 1000003, label: `class_${i % 10}`, flag: i % 2 === 1 }));
-await compare('encode 10,000x4 columns as records', () => encodePredictions(cols), () => JSON.stringify({ predictions: records }));
+await compare(
+  'encode 10,000x4 columns as records',
+  () => encodePredictions(cols),
+  () => JSON.stringify({ predictions: records }),
+);
 
 // parse: dataframe_split 10,000×4 with a column signature
 const schema = parseSchema(
@@ -63,12 +71,20 @@ const body = new TextEncoder().encode(
   JSON.stringify({ dataframe_split: { columns: ['a', 'b', 'c', 'd'], data: Array.from({ length: n }, (_, i) => [i / 3, i, `s${i % 50}`, i % 2 === 0]) } }),
 );
 const decoder = new TextDecoder();
-await compare('parse dataframe_split 10,000x4 with schema', () => parseScoringRequest(body, 'application/json', schema), () => JSON.parse(decoder.decode(body)));
+await compare(
+  'parse dataframe_split 10,000x4 with schema',
+  () => parseScoringRequest(body, 'application/json', schema),
+  () => JSON.parse(decoder.decode(body)),
+);
 
 // parse: inputs 4096×3 float32 tensor
 const tSchema = parseSchema('[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 3]}}]');
 const tBody = new TextEncoder().encode(JSON.stringify({ inputs: nested }));
-await compare('parse inputs 4096x3 float32 tensor', () => parseScoringRequest(tBody, 'application/json', tSchema), () => JSON.parse(decoder.decode(tBody)));
+await compare(
+  'parse inputs 4096x3 float32 tensor',
+  () => parseScoringRequest(tBody, 'application/json', tSchema),
+  () => JSON.parse(decoder.decode(tBody)),
+);
 
 const out = join(ROOT, 'bench/results/scoring.json');
 await mkdir(dirname(out), { recursive: true });

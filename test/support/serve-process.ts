@@ -157,7 +157,6 @@ export function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
-
 /** Compare a JSON value with an expected one, numbers within `tol`; returns the first difference or null. */
 export function jsonDiff(actual: unknown, expected: unknown, tol: number, path = '$'): string | null {
   if (typeof expected === 'number') {

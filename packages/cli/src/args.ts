@@ -49,7 +49,11 @@ function attributeOf(flag: LoadOptionFlag): string {
 export function withModelLoadingOptions(cmd: Command, when: string): Command {
   cmd
     .option('--flavor <name>', 'load with this flavor instead of the first native one that can')
-    .option('--flavor-option <key=value>', 'a load option for the flavor, e.g. intraOpNumThreads=1 for onnx (value parsed as JSON when it can be; repeatable)', collect)
+    .option(
+      '--flavor-option <key=value>',
+      'a load option for the flavor, e.g. intraOpNumThreads=1 for onnx (value parsed as JSON when it can be; repeatable)',
+      collect,
+    )
     .option('--plugin <module>', 'a third-party flavor package or module to register (repeatable; also MLMODEL_PLUGINS=a,b)', collect);
   for (const f of FLAVOR_FLAGS) cmd.option(f.flag, f.description.replace('{when}', when));
   return cmd;
@@ -94,6 +98,9 @@ export function loadOptions(o: ModelLoadingCliOptions): Record<string, unknown> 
 
 /** Plugins to register: $MLMODEL_PLUGINS (comma-separated, e.g. set once in a container), then --plugin. */
 export function pluginSpecifiers(o: ModelLoadingCliOptions, env: NodeJS.ProcessEnv = process.env): string[] {
-  const fromEnv = (env.MLMODEL_PLUGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const fromEnv = (env.MLMODEL_PLUGINS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return [...fromEnv, ...(o.plugin ?? [])];
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MlmodelError } from '@mlmodel/format';
-import { collect, withModelLoadingOptions } from './args.js';
+import { collect, withModelLoadingOptions, type ModelLoadingCliOptions } from './args.js';
 import { buildCommand, type BuildCliOptions } from './commands/build.js';
 import { infoCommand } from './commands/info.js';
 import { predictCommand, type PredictCliOptions } from './commands/predict.js';
@@ -17,6 +17,75 @@ export const EXIT_USAGE = 2;
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/**
+ * One value from an option and its alias (MLflow's spelling, e.g. `--model-uri` for `--model`):
+ * commander cannot store two long names under one attribute. Both given with different values
+ * is a usage error.
+ */
+function merged<T>(value: T | undefined, alias: T | undefined, flags: string): T | undefined {
+  if (value !== undefined && alias !== undefined && JSON.stringify(value) !== JSON.stringify(alias)) {
+    throw new InvalidArgumentError(`${flags} are the same option: give one of them (got ${JSON.stringify(value)} and ${JSON.stringify(alias)})`);
+  }
+  return value ?? alias;
+}
+
+/** `--no-conda` (commander stores `conda: false`) is MLflow's `--env-manager local`. */
+function envManagerOf(o: { envManager?: unknown; conda?: boolean }): unknown {
+  if (o.conda !== false) return o.envManager;
+  if (o.envManager !== undefined && o.envManager !== 'local') {
+    throw new InvalidArgumentError(`--no-conda means --env-manager local, but --env-manager ${String(o.envManager)} was given too: give one of them`);
+  }
+  return 'local';
+}
+
+/** What commander stores for predict: the options of `PredictCliOptions`, each optional, plus MLflow's spellings. */
+interface RawPredictOptions extends ModelLoadingCliOptions {
+  model?: string;
+  modelUri?: string;
+  input?: string;
+  inputPath?: string;
+  output?: string;
+  outputPath?: string;
+  contentType?: string;
+  conda?: boolean;
+}
+
+/** predict's options with MLflow's aliases folded in (`--model-uri`, `--input-path`, `--output-path`, `--no-conda`). */
+function predictOptions(o: RawPredictOptions): PredictCliOptions {
+  const { modelUri, inputPath, outputPath, conda: _conda, ...rest } = o;
+  const model = merged(o.model, modelUri, '-m/--model and --model-uri');
+  if (model === undefined) throw new InvalidArgumentError("required option '-m, --model <model>' (or --model-uri) not specified");
+  let input = merged(o.input, inputPath, '-i/--input and --input-path');
+  if (input === undefined) {
+    // MLflow reads stdin without --input-path; a terminal would just wait
+    if (process.stdin.isTTY) throw new InvalidArgumentError("required option '-i, --input <file>' (or --input-path) not specified; use -i - to type the input");
+    input = '-';
+  }
+  const output = merged(o.output, outputPath, '-o/--output and --output-path');
+  const envManager = envManagerOf(o);
+  return { ...rest, model, input, ...(output !== undefined ? { output } : {}), ...(envManager !== undefined ? { envManager } : {}) };
+}
+
+/** What commander stores for serve: `ServeCliOptions` with `--model` optional, plus MLflow's spellings and the old `-H`. */
+interface RawServeOptions extends ModelLoadingCliOptions {
+  model?: string[];
+  host?: string;
+  modelUri?: string[];
+  H?: string;
+  conda?: boolean;
+}
+
+/** serve's options with MLflow's aliases folded in (`--model-uri`, `--no-conda`; `-H` is the old short flag of `--host`). */
+function serveOptions(o: RawServeOptions): ServeCliOptions {
+  const { modelUri, conda: _conda, H, ...rest } = o;
+  const model = merged(o.model, modelUri, '-m/--model and --model-uri');
+  if (model === undefined) throw new InvalidArgumentError("required option '-m, --model <[name[:version]=]path>' (or --model-uri) not specified");
+  const host = merged(o.host, H, '-h/--host and -H');
+  const envManager = envManagerOf(o);
+  // the other options are serve's own, as commander stored them
+  return { ...(rest as Partial<ServeCliOptions>), model, ...(host !== undefined ? { host } : {}), ...(envManager !== undefined ? { envManager } : {}) };
 }
 
 /** The `mlmodel` command tree. Each action stores its exit code in `result.code`. */
@@ -53,7 +122,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--tfjs <dir|json>', 'a TensorFlow.js model: its directory (model.json + weight shards) or its model JSON file')
     .option('--js <module>', 'a JS module exporting load(context) → { predict(batch, params) }')
     .option('--artifact <name=path>', 'a file or directory the JS model reads (repeatable)', collect)
-    .option('--code <path>', 'extra code the JS module imports: files or directories inside the module\'s directory (repeatable)', collect)
+    .option('--code <path>', "extra code the JS module imports: files or directories inside the module's directory (repeatable)", collect)
     .option('--config <key=value>', 'model_config entry passed to the JS model (repeatable)', collect)
     .option('--input-example <file>', 'an example request (JSON in any MLflow form, CSV, Parquet or Arrow)')
     .option('--signature <file|infer>', 'a signature JSON file ({"inputs", "outputs", "params"}), or infer (default)')
@@ -69,33 +138,61 @@ export function buildProgram(io: Io, result: { code: number }): Command {
   const predict = program
     .command('predict')
     .description('score one input file with a model (same parsing and checks as the server)')
-    .requiredOption('-m, --model <model>', 'model directory, its MLmodel file, or a file:// URI')
-    .requiredOption('-i, --input <file>', "input file, or - for stdin")
+    .option('-m, --model <model>', "model directory, its MLmodel file, or a file:// URI (required; MLflow's --model-uri works too)")
+    .addOption(new Option('--model-uri <model>', "same as --model (MLflow's name)"))
+    .option('-i, --input <file>', "input file, or - for stdin (default: stdin when it is not a terminal; MLflow's --input-path works too)")
+    .addOption(new Option('--input-path <file>', "same as --input (MLflow's name)"))
     .option('-t, --content-type <type>', 'json, csv, parquet, arrow, arrow-file, or a MIME type (default: from the file extension, else json)')
-    .option('-o, --output <file>', 'write predictions here instead of stdout');
-  withModelLoadingOptions(predict, 'predicting').action(async (opts: PredictCliOptions) => {
-      result.code = await predictCommand(opts, io);
-    });
+    .option('-o, --output <file>', "write predictions here instead of stdout (MLflow's --output-path works too)")
+    .addOption(new Option('--output-path <file>', "same as --output (MLflow's name)"));
+  withModelLoadingOptions(predict, 'predicting');
+  predict.option('--no-conda', "MLflow's alias for --env-manager local: run Python models in the given interpreter").action(async (opts: RawPredictOptions) => {
+    result.code = await predictCommand(predictOptions(opts), io);
+  });
 
   const serve = program
     .command('serve')
     .description("run the REST scoring server: MLflow's protocol (/invocations, /ping), Open Inference Protocol v2 (/v2), /metrics, /openapi.json, /docs")
-    .requiredOption('-m, --model <[name[:version]=]path>', 'a model to serve (repeatable); /invocations serves the first', collect)
-    .option('-H, --host <host>', 'interface to bind (default $MLMODEL_HOST, $MLFLOW_HOST, else 127.0.0.1; 0.0.0.0 in a container)')
+    .helpOption('--help', 'display help for command') // -h is --host, as in `mlflow models serve`
+    .option(
+      '-m, --model <[name[:version]=]path>',
+      "a model to serve (repeatable; required); /invocations serves the first (MLflow's --model-uri works too)",
+      collect,
+    )
+    .addOption(new Option('--model-uri <[name[:version]=]path>', "same as --model (MLflow's name)").argParser(collect))
+    .option('-h, --host <host>', 'interface to bind (default $MLMODEL_HOST, $MLFLOW_HOST, else 127.0.0.1; 0.0.0.0 in a container)')
+    .addOption(new Option('-H <host>', 'same as --host').hideHelp())
     .option('-p, --port <port>', 'port (default $SAGEMAKER_BIND_TO_PORT, $MLMODEL_PORT, $MLFLOW_PORT, else 5000; 8080 in a container)')
-    .option('-w, --workers <n>', 'server processes sharing the port (default $MLFLOW_MODELS_WORKERS, else 1)')
-    .option('--max-batch-size <[name=]n>', 'merge concurrent requests into model calls of up to n rows (adaptive batching; default 1 = off; repeatable per model)', collect)
+    .option(
+      '-w, --workers <n>',
+      'server processes sharing the port (default $MLFLOW_MODELS_WORKERS, else one per core when every model predicts in process ' +
+        '(onnx, tfjs, js_function; capped to fit half the memory), else 1 (python_function models use --python-workers); ' +
+        'with several processes onnx gets cores/processes intra-op threads unless --flavor-option intraOpNumThreads or the MLmodel sets them)',
+    )
+    .option(
+      '--max-batch-size <[name=]n>',
+      'merge concurrent requests into model calls of up to n rows (adaptive batching; default 1 = off; repeatable per model)',
+      collect,
+    )
     .option('--max-batch-delay-ms <[name=]ms>', 'longest a request waits for others when the model is idle (default 2)', collect)
     .option('--max-queue-size <[name=]n>', 'requests waiting for a batched model before 503 + Retry-After (default 1024)', collect)
-    .option('--timeout <seconds>', 'per-request timeout, then 504 (default $MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, else 60)')
+    .option('-t, --timeout <seconds>', 'per-request timeout, then 504 (default $MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, else 60)')
     .option('--body-limit-mb <mb>', 'largest request body, then 413 (default 100)')
-    .option('--auth-token <token>', 'require "Authorization: Bearer <token>" except on health checks (prefer $MLMODEL_AUTH_TOKEN)')
+    .option(
+      '--memory-budget-mb <mb>',
+      'memory large requests (≥ 1 MiB) may reserve at once per process, 8× their body each; a request that does not fit gets 503 + Retry-After (default: a quarter of the memory, at most 2048)',
+    )
+    .option(
+      '--auth-token <token>',
+      'require "Authorization: Bearer <token>" except on health checks (prefer $MLMODEL_AUTH_TOKEN; surrounding whitespace such as a trailing newline is trimmed; empty is refused)',
+    )
     .option('--cors <origin>', 'allow browser requests from this origin, or * (repeatable)', collect)
     .option('--log-level <level>', 'fatal, error, warn, info (one JSON line per request), debug or silent (default $MLMODEL_LOG_LEVEL, else info)')
     .option('--stack-traces', 'add stack_trace to unexpected-error bodies, as MLflow does');
-  withModelLoadingOptions(serve, 'serving').action(async (opts: ServeCliOptions) => {
-      result.code = await serveCommand(opts, io, version());
-    });
+  withModelLoadingOptions(serve, 'serving');
+  serve.option('--no-conda', "MLflow's alias for --env-manager local: run Python models in the given interpreter").action(async (opts: RawServeOptions) => {
+    result.code = await serveCommand(serveOptions(opts), io, version());
+  });
 
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;

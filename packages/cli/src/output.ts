@@ -24,11 +24,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 
 /** Pretty JSON for `--json` output (bigints as numbers when safe). */
 export function toJson(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_k, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v),
-    2,
-  );
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v), 2);
 }
 
 /** Shorten a one-line rendering to `max` characters. */

@@ -15,7 +15,10 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(['node', 'mlmodel', ...args], { out: (s) => (out += s.endsWith('\n') ? s : `${s}\n`), err: (s) => (err += s.endsWith('\n') ? s : `${s}\n`) });
+  const code = await main(['node', 'mlmodel', ...args], {
+    out: (s) => (out += s.endsWith('\n') ? s : `${s}\n`),
+    err: (s) => (err += s.endsWith('\n') ? s : `${s}\n`),
+  });
   return { code, out, err };
 }
 
@@ -48,7 +51,11 @@ describe('mlmodel info', () => {
   it('--json prints structured data', async () => {
     const r = await run('info', join(FIXTURES, 'churn_pipeline'), '--json');
     expect(r.code).toBe(0);
-    const info = JSON.parse(r.out) as { flavors: Record<string, unknown>; signature: { inputs: { name: string; type: string }[] }; provenance: { model_uuid: string } };
+    const info = JSON.parse(r.out) as {
+      flavors: Record<string, unknown>;
+      signature: { inputs: { name: string; type: string }[] };
+      provenance: { model_uuid: string };
+    };
     expect(Object.keys(info.flavors)).toEqual(['python_function', 'sklearn']);
     expect(info.signature.inputs.map((c) => `${c.name}:${c.type}`)).toEqual(['plan:string', 'tenure_months:long', 'monthly_charges:double']);
     expect(info.provenance.model_uuid).toBe('d8692d15e38242bb813479f55d2b8783');
@@ -95,7 +102,11 @@ describe('mlmodel validate', () => {
     expect(r.code).toBe(1);
     const res = JSON.parse(r.out) as { valid: boolean; problems: string[] };
     expect(res.valid).toBe(false);
-    expect(res.problems).toEqual([expect.stringMatching(/input_example.json: the input example does not match the signature: .*Shape of input \(1, 3\) does not match expected shape \(-1, 4\)/)]);
+    expect(res.problems).toEqual([
+      expect.stringMatching(
+        /input_example.json: the input example does not match the signature: .*Shape of input \(1, 3\) does not match expected shape \(-1, 4\)/,
+      ),
+    ]);
   });
 });
 
@@ -129,7 +140,7 @@ describe('the mlmodel binary (real process)', () => {
     const model = join(FIXTURES, 'iris_onnx');
     for (const [args, message] of [
       [['--python-workers', '0'], '--python-workers must be a positive integer, got 0'],
-      [['--env-manager', 'pip'], '--env-manager must be local, virtualenv or conda, got pip'],
+      [['--env-manager', 'pip'], '--env-manager must be local, virtualenv, uv or conda, got pip'],
       [['--flavor-option', 'intraOpNumThreads=-1'], 'intraOpNumThreads'],
     ] as const) {
       const r = exec('predict', '-m', model, '-i', 'nothing.json', ...args);

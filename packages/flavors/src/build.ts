@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   MlmodelError,
   createMLmodel,
@@ -88,7 +89,9 @@ export async function buildModel(o: BuildOptions): Promise<BuildResult> {
     signature = mergeParams(signature, o.params);
 
     // decoded before the model exists, with the signature known so far (it may be inferred from the example)
-    const example = o.inputExample ? await decodeRequest({ signature, signatureFromTypeHint: false }, o.inputExample.body, o.inputExample.contentType) : undefined;
+    const example = o.inputExample
+      ? await decodeRequest({ signature, signatureFromTypeHint: false }, o.inputExample.body, o.inputExample.contentType)
+      : undefined;
     if (example && !signature?.inputs && example.input.kind !== 'json') {
       signature = { inputs: inferSchema(example.input), outputs: signature?.outputs ?? null, params: signature?.params ?? null };
     }
@@ -126,7 +129,94 @@ export async function buildModel(o: BuildOptions): Promise<BuildResult> {
     await rename(tmp, outDir);
     return { dir: outDir, mlmodel, ...(examplePrediction ? { examplePrediction } : {}) };
   } catch (e) {
+    if (e instanceof Error) await showUserPaths(e, tmp, outDir, o.input);
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+// --- errors name the user's files, not the temporary build directory --------------------------
+
+const MAX_SOURCE_FILES = 10_000;
+const MAX_COMPARED_BYTES = 256 * 1024 * 1024;
+
+/** Existing files named by the flavor's input (`{ onnxPath }`, `{ modulePath, codePaths, artifacts }`, …), directories walked. */
+async function sourceFiles(input: unknown): Promise<string[]> {
+  const paths: string[] = [];
+  const collect = (v: unknown, depth: number): void => {
+    if (typeof v === 'string' && v !== '') paths.push(resolve(v));
+    else if (depth < 4 && Array.isArray(v)) for (const x of v) collect(x, depth + 1);
+    else if (depth < 4 && v !== null && typeof v === 'object') for (const x of Object.values(v as Record<string, unknown>)) collect(x, depth + 1);
+  };
+  collect(input, 0);
+  const files: string[] = [];
+  for (const p of paths) {
+    const s = await stat(p).catch(() => null);
+    if (s?.isFile()) files.push(p);
+    else if (s?.isDirectory()) files.push(...(await filesUnder(p)));
+    if (files.length > MAX_SOURCE_FILES) break;
+  }
+  return files;
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .slice(0, MAX_SOURCE_FILES);
+}
+
+async function sameContent(a: string, b: string, size: number): Promise<boolean> {
+  if (size > MAX_COMPARED_BYTES) return true; // same size and name is evidence enough for such files
+  const [x, y] = await Promise.all([readFile(a), readFile(b)]);
+  return x.equals(y);
+}
+
+/**
+ * The user's file each file of the build directory was copied from (same content; the same name
+ * first), found only when an error names the build directory.
+ */
+async function copiedFrom(tmp: string, input: unknown): Promise<Map<string, string>> {
+  const sources = await sourceFiles(input);
+  const sizes = new Map<string, number>();
+  for (const f of sources) sizes.set(f, (await stat(f)).size);
+  const out = new Map<string, string>();
+  for (const built of await filesUnder(tmp)) {
+    const size = (await stat(built)).size;
+    const candidates = sources
+      .filter((f) => sizes.get(f) === size)
+      .sort((a, b) => Number(basename(b) === basename(built)) - Number(basename(a) === basename(built)));
+    for (const c of candidates) {
+      if (await sameContent(built, c, size)) {
+        out.set(built, c);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Rewrite an error that names the temporary build directory (`.<name>.partial-xxxx`, which is
+ * removed) so it names the user's files instead: a copied file becomes the file it was copied
+ * from (file: URLs, with any query, become that path), anything else the output path asked for.
+ */
+async function showUserPaths(e: Error, tmp: string, outDir: string, input: unknown): Promise<void> {
+  const tmpUrl = pathToFileURL(tmp).href;
+  const mentions = (text: string): boolean => text.includes(tmp) || text.includes(tmpUrl);
+  const file = (e as { file?: unknown }).file;
+  if (!mentions(e.message) && !(typeof file === 'string' && mentions(file))) return;
+  const copies = [...(await copiedFrom(tmp, input).catch(() => new Map<string, string>()))].sort((a, b) => b[0].length - a[0].length);
+  // a file: URL inside the build directory, with any query (a module import's cache buster)
+  const urls = new RegExp(`${escapeRegExp(tmpUrl)}([^\\s'"()?#]*)(?:[?#][^\\s'"()]*)?`, 'g');
+  const rewrite = (text: string): string => {
+    let t = text.replace(urls, (_m, rest: string) => join(tmp, decodeURIComponent(rest)));
+    for (const [built, source] of copies) t = t.split(built).join(source);
+    return t.split(tmp).join(outDir);
+  };
+  e.message = rewrite(e.message);
+  if (typeof file === 'string') Object.defineProperty(e, 'file', { value: rewrite(file), enumerable: true, configurable: true, writable: false });
 }

@@ -52,6 +52,13 @@ export interface LoadedModel {
   readonly details: Readonly<Record<string, unknown>>;
   /** What differs from the default capabilities (1 call at a time, no JSON input, no type hints). */
   readonly capabilities?: Partial<ModelCapabilities>;
+  /**
+   * Loading the model again in a worker thread (same directory, flavor and load options, plus
+   * `options` here on top) gives an independent copy that predicts the same: the runner then runs
+   * large calls on such a copy, off the calling thread (onnx). Leave unset for models with shared
+   * or external state.
+   */
+  readonly offThreadCopies?: { readonly options?: Readonly<Record<string, unknown>> } | undefined;
   predict(input: ModelInput, params?: Readonly<Record<string, unknown>>): Promise<Prediction>;
   /** Release native resources. Idempotent. */
   close(): Promise<void>;
@@ -101,6 +108,12 @@ export interface Flavor<SaveInput = never> {
   checkOptions?(options: Readonly<Record<string, unknown>>): void;
   /** Command-line flags for some of its load options. */
   readonly optionFlags?: readonly LoadOptionFlag[];
+  /**
+   * True when its models predict inside the loading process (onnx, tfjs, js_function), with no
+   * worker processes of their own: a server may then run one process per core, each with its own
+   * copy. Unset: not known (python_function runs in Python workers; plugins may do anything).
+   */
+  readonly runsInProcess?: boolean;
   /** Copy the model's files into `dir` (which exists and is empty) and describe them. */
   save?(input: SaveInput, dir: string, context?: SaveContext): Promise<SavedFlavor>;
 }

@@ -19,12 +19,7 @@ import {
 } from '@mlmodel/format';
 import { FlavorRegistry } from '../src/registry.js';
 import type { LoadedModel, SaveContext } from '../src/flavor.js';
-import {
-  JsFunctionError,
-  ModelPredictError,
-  jsFunctionFlavor,
-  type JsFunctionSaveInput,
-} from '../src/js-function/index.js';
+import { JsFunctionError, ModelPredictError, jsFunctionFlavor, type JsFunctionSaveInput } from '../src/js-function/index.js';
 
 const MODELS = fileURLToPath(new URL('./js-models/', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/mlflow-3.5/', import.meta.url));
@@ -233,9 +228,9 @@ describe('js_function: code paths and relative imports', () => {
     mkdirSync(join(src, 'data'));
     writeFileSync(join(src, 'data/table.json'), '{}');
     symlinkSync(join(src, 'secret.txt'), join(src, 'data/secret.txt'));
-    await expect(
-      jsFunctionFlavor.save!({ modulePath: join(MODELS, 'pricing/model.mjs'), artifacts: { prices: join(src, 'data') } }, out),
-    ).rejects.toThrow(`artifact 'prices': ${join(src, 'data/secret.txt')} is a symlink to ${join(src, 'secret.txt')}, outside ${join(src, 'data')}`);
+    await expect(jsFunctionFlavor.save!({ modulePath: join(MODELS, 'pricing/model.mjs'), artifacts: { prices: join(src, 'data') } }, out)).rejects.toThrow(
+      `artifact 'prices': ${join(src, 'data/secret.txt')} is a symlink to ${join(src, 'secret.txt')}, outside ${join(src, 'data')}`,
+    );
     expect(readdirSync(out)).toEqual([]);
   });
 
@@ -299,7 +294,12 @@ describe('js_function: wrapping an inner model', () => {
 
   it('takes the inner loader from the load options, and explains when there is none', async () => {
     const dir = await saveModel(
-      { modulePath: join(MODELS, 'iris-wrapper/model.mjs'), artifacts: { inner: join(FIXTURES, 'iris_onnx') }, config: { class_names: ['a', 'b', 'c'] }, validate: false },
+      {
+        modulePath: join(MODELS, 'iris-wrapper/model.mjs'),
+        artifacts: { inner: join(FIXTURES, 'iris_onnx') },
+        config: { class_names: ['a', 'b', 'c'] },
+        validate: false,
+      },
       'iris-no-loader',
     );
     await expect(loadDir(dir)).rejects.toThrow(`context.loadModel("inner") in ${join(dir, 'code/model.mjs')}: no inner model loader is set`);
@@ -351,9 +351,7 @@ describe('js_function: module contract and errors', () => {
   });
 
   it('reports a module that throws on import with its message', async () => {
-    const err = await jsFunctionFlavor.save!({ modulePath: join(MODELS, 'errors/throws-on-import.mjs') }, freshDir('import-throws')).catch(
-      (e: unknown) => e,
-    );
+    const err = await jsFunctionFlavor.save!({ modulePath: join(MODELS, 'errors/throws-on-import.mjs') }, freshDir('import-throws')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JsFunctionError);
     expect((err as Error).message).toBe(
       `cannot import model module ${join(MODELS, 'errors/throws-on-import.mjs')}: MLMODEL_TEST_NEVER_SET is not set: cannot reach the pricing service`,
@@ -462,10 +460,7 @@ describe('js_function: module contract and errors', () => {
   });
 
   it('explains a model directory whose module or artifact went missing', async () => {
-    const dir = await saveModel(
-      { modulePath: join(MODELS, 'pricing/model.mjs'), artifacts: { prices: join(MODELS, 'pricing/prices.json') } },
-      'broken',
-    );
+    const dir = await saveModel({ modulePath: join(MODELS, 'pricing/model.mjs'), artifacts: { prices: join(MODELS, 'pricing/prices.json') } }, 'broken');
     rmSync(join(dir, 'artifacts/prices'));
     await expect(loadDir(dir)).rejects.toThrow(
       `${join(dir, 'MLmodel')} at flavors.js_function.artifacts.prices.path: artifact 'prices' (artifacts/prices) is missing from the model directory`,

@@ -140,7 +140,10 @@ describe('python_function bridge: data round trips through pandas and numpy', ()
 
 describe('python_function bridge: busy-waiting and tracing', () => {
   it('answers the same with busy-waiting off', async () => {
-    const m = (await pythonFunctionFlavor.load(await toyModel(root, 'echo-nospin', 'echo'), { options: { python: PYTHON, replySpinUs: 0, idleSpinUs: 0 }, logger })) as PythonFunctionModel;
+    const m = (await pythonFunctionFlavor.load(await toyModel(root, 'echo-nospin', 'echo'), {
+      options: { python: PYTHON, replySpinUs: 0, idleSpinUs: 0 },
+      logger,
+    })) as PythonFunctionModel;
     models.push(m);
     const out = (await m.predict(tensorBatch([tensor(null, 'int32', [3], Int32Array.of(1, 2, 3))]))) as TensorBatch;
     expect(Array.from(out.tensors[0]!.values as Int32Array)).toEqual([1, 2, 3]);
@@ -148,20 +151,40 @@ describe('python_function bridge: busy-waiting and tracing', () => {
 
   it('refuses a busy-wait bound that is not a non-negative integer', async () => {
     const dir = await toyModel(root, 'echo-badspin', 'echo');
-    await expect(pythonFunctionFlavor.load(dir, { options: { python: PYTHON, idleSpinUs: -1 }, logger })).rejects.toThrow(/options.idleSpinUs must be a non-negative integer/);
+    await expect(pythonFunctionFlavor.load(dir, { options: { python: PYTHON, idleSpinUs: -1 }, logger })).rejects.toThrow(
+      /options.idleSpinUs must be a non-negative integer/,
+    );
   });
 
   it('writes per-request timestamps from the worker when MLMODEL_BRIDGE_TRACE names a file', async () => {
     const file = join(root, 'trace.txt');
     const pool = new PythonPool(
-      { model_dir: (await toyModel(root, 'echo-trace', 'echo')).dir, python_function: { loader_module: 'mlflow.sklearn', model_path: 'model.pkl', predict_fn: 'echo', code: 'code' }, sklearn: null, mlflow_version: null, use_mlflow: 'never' },
-      { python: PYTHON, workers: 1, timeoutMs: 60_000, loadTimeoutMs: 60_000, replySpinUs: 0, idleSpinUs: 0, logger, env: { ...process.env, MLMODEL_BRIDGE_TRACE: file } },
+      {
+        model_dir: (await toyModel(root, 'echo-trace', 'echo')).dir,
+        python_function: { loader_module: 'mlflow.sklearn', model_path: 'model.pkl', predict_fn: 'echo', code: 'code' },
+        sklearn: null,
+        mlflow_version: null,
+        use_mlflow: 'never',
+      },
+      {
+        python: PYTHON,
+        workers: 1,
+        timeoutMs: 60_000,
+        loadTimeoutMs: 60_000,
+        replySpinUs: 0,
+        idleSpinUs: 0,
+        logger,
+        env: { ...process.env, MLMODEL_BRIDGE_TRACE: file },
+      },
     );
     await pool.start();
     const pid = pool.pids()[0]!;
     await pool.predict(encodePredictPayload(tensorBatch([tensor(null, 'int32', [1], Int32Array.of(7))]), null));
     await pool.close();
-    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => l.split(' '));
+    const lines = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     const phases = lines.filter(([side, p, id]) => side === 'py' && Number(p) === pid && id === '2').map((l) => l[3]);
     expect(phases).toEqual(['woke', 'read', 'built', 'predicted', 'encoded', 'replied']);
   });
@@ -193,7 +216,8 @@ describe('python_function bridge: outputs the way the scoring server serializes 
     expect(Array.from(out.tensors[0]!.values as Int32Array)).toEqual([0, 1, 2]);
     // stderr arrives asynchronously from the result
     for (let i = 0; i < 50 && !logs.some((l) => l.includes('written to stderr by predict')); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(logs.some((l) => /^\[python worker \d+\] printed to stdout by predict$/.test(l))).toBe(true);
-    expect(logs.some((l) => /^\[python worker \d+\] written to stderr by predict$/.test(l))).toBe(true);
+    // each line names the model (its directory) and the worker
+    expect(logs.some((l) => /^\[chatty\] \[python worker \d+\] printed to stdout by predict$/.test(l))).toBe(true);
+    expect(logs.some((l) => /^\[chatty\] \[python worker \d+\] written to stderr by predict$/.test(l))).toBe(true);
   });
 });

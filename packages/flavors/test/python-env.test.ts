@@ -239,7 +239,9 @@ describe('virtualenv env manager (real venvs)', () => {
 
     const noUv = { envManager: 'virtualenv' as const, installer: 'uv' as const, cacheDir, env: { PATH: '/usr/bin:/bin' } };
     expect((await planEnvironment(model, noUv)).missingTool).toMatch(/^uv /);
-    await expect(resolvePython(model, noUv)).rejects.toThrow(/--env-manager virtualenv needs uv \(see https:\/\/docs.astral.sh\/uv\/\), or use installer pip; it was not found/);
+    await expect(resolvePython(model, noUv)).rejects.toThrow(
+      /--env-manager uv needs uv on PATH \(see https:\/\/docs.astral.sh\/uv\/\), or use --env-manager virtualenv, which installs with pip; it was not found/,
+    );
     expect(await readdir(cacheDir)).toEqual([]);
   });
 
@@ -327,7 +329,10 @@ describe('runCommand', () => {
     const sleepPid = Number((err as CommandFailedError).outputTail);
     expect(sleepPid).toBeGreaterThan(0);
     // gone, or a zombie waiting for a reaper: either way no longer running
-    const state = await readFile(`/proc/${sleepPid}/stat`, 'utf8').then((t) => t.slice(t.lastIndexOf(')') + 2)[0], () => 'gone');
+    const state = await readFile(`/proc/${sleepPid}/stat`, 'utf8').then(
+      (t) => t.slice(t.lastIndexOf(')') + 2)[0],
+      () => 'gone',
+    );
     expect(['gone', 'Z']).toContain(state);
   });
 
@@ -343,14 +348,24 @@ describe('runCommand', () => {
   });
 
   it('names an executable that does not exist', async () => {
-    await expect(runCommand(['/nonexistent/tool', '--version'])).rejects.toThrow('could not start `/nonexistent/tool --version`: /nonexistent/tool was not found');
+    await expect(runCommand(['/nonexistent/tool', '--version'])).rejects.toThrow(
+      'could not start `/nonexistent/tool --version`: /nonexistent/tool was not found',
+    );
   });
 });
 
 describe('failingRequirement', () => {
   it('finds the requirement in pip and uv output', () => {
-    expect(failingRequirement('ERROR: Could not find a version that satisfies the requirement numpy==9.9 (from versions: none)\nERROR: No matching distribution found for numpy==9.9')).toBe('numpy==9.9');
-    expect(failingRequirement('  × No solution found when resolving dependencies:\n  ╰─▶ Because nosuchpkg was not found in the package registry and you require nosuchpkg')).toBe('nosuchpkg');
+    expect(
+      failingRequirement(
+        'ERROR: Could not find a version that satisfies the requirement numpy==9.9 (from versions: none)\nERROR: No matching distribution found for numpy==9.9',
+      ),
+    ).toBe('numpy==9.9');
+    expect(
+      failingRequirement(
+        '  × No solution found when resolving dependencies:\n  ╰─▶ Because nosuchpkg was not found in the package registry and you require nosuchpkg',
+      ),
+    ).toBe('nosuchpkg');
     expect(failingRequirement('some other failure')).toBeUndefined();
   });
 });

@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMLmodel, openModelDir, writeMLmodel } from '@mlmodel/format';
 
-
 import { FlavorError, ModelRunner, createRegistry } from '../src/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/mlflow-3.5/', import.meta.url));
@@ -63,7 +62,9 @@ describe('flavor registry', () => {
 
   it('rejects modules that are not flavors, and modules that do not exist', async () => {
     const r = createRegistry();
-    await expect(r.loadPlugin(join(PLUGINS, 'not-a-flavor.mjs'))).rejects.toThrow(/is not a flavor plugin: export an object with name, canLoad\(\) and load\(\)/);
+    await expect(r.loadPlugin(join(PLUGINS, 'not-a-flavor.mjs'))).rejects.toThrow(
+      /is not a flavor plugin: export an object with name, canLoad\(\) and load\(\)/,
+    );
     await expect(r.loadPlugin('@mlmodel/no-such-flavor-package')).rejects.toThrow(/cannot import flavor plugin '@mlmodel\/no-such-flavor-package'/);
   });
 });

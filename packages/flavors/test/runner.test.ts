@@ -61,7 +61,7 @@ describe('ModelRunner: opening a model', () => {
     const registry = createRegistry();
     expect(() => registry.checkOptions({ workers: '0' })).toThrow(FlavorOptionError);
     expect(() => registry.checkOptions({ workers: '0' })).toThrow('--python-workers must be a positive integer, got 0');
-    expect(() => registry.checkOptions({ envManager: 'pip' })).toThrow('--env-manager must be local, virtualenv or conda, got pip');
+    expect(() => registry.checkOptions({ envManager: 'pip' })).toThrow('--env-manager must be local, virtualenv, uv or conda, got pip');
     expect(() => registry.checkOptions({ intraOpNumThreads: 'many' })).toThrow(/onnx load option intraOpNumThreads: expected a non-negative integer/);
     expect(() => registry.checkOptions({ backend: 'gpu-please' })).toThrow(/unknown tfjs backend "gpu-please"/);
     expect(() => registry.checkOptions({ workers: '2', envManager: 'local', intraOpNumThreads: 1, backend: 'wasm', somePluginOption: true })).not.toThrow();
@@ -152,11 +152,19 @@ describe('ModelRunner: the steps', () => {
 
 describe('ModelRunner: capabilities of a Python model', () => {
   it('takes its concurrency from the worker count the flavor parsed (a string from the command line)', async () => {
-    const runner = await ModelRunner.open(join(FIXTURES, 'iris_sklearn'), { registry: createRegistry(), options: { python: '/usr/bin/python3', workers: '2' } });
+    const runner = await ModelRunner.open(join(FIXTURES, 'iris_sklearn'), {
+      registry: createRegistry(),
+      options: { python: '/usr/bin/python3', workers: '2' },
+    });
     try {
       expect(runner.capabilities).toEqual({ maxConcurrency: 2, acceptsJson: false, signatureFromTypeHint: false });
       expect(runner.model.details.workers).toBe(2);
-      const out = await runner.score(new TextEncoder().encode('{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [[5.1, 3.5, 1.4, 0.2]]}}'), JSON_CT);
+      const out = await runner.score(
+        new TextEncoder().encode(
+          '{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [[5.1, 3.5, 1.4, 0.2]]}}',
+        ),
+        JSON_CT,
+      );
       expect(out.body).toBe('{"predictions": [0]}');
     } finally {
       await runner.close();

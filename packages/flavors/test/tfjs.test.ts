@@ -32,7 +32,6 @@ import { packageRoot, randomFloats } from '../../../test/support/test-data.js';
 
 const require = createRequire(import.meta.url);
 
-
 const HUMAN_MODELS = join(packageRoot('@vladmandic/human'), 'models');
 const NSFWJS_MOBILENET = join(packageRoot('nsfwjs'), 'dist/models/mobilenet_v2');
 
@@ -44,7 +43,6 @@ const freshDir = async (label: string): Promise<string> => {
   await mkdir(d, { recursive: true });
   return d;
 };
-
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -287,7 +285,13 @@ describe('a layers model built and saved here: columns, backend options, no leak
 
   it('stacks the columns of a table into [rows, columns] for a single input', async () => {
     const x = randomFloats(6 * 4, 11);
-    const cols = ['a', 'b', 'c', 'd'].map((name, j) => column(name, 'float64', Float64Array.from({ length: 6 }, (_, i) => x[i * 4 + j]!)));
+    const cols = ['a', 'b', 'c', 'd'].map((name, j) =>
+      column(
+        name,
+        'float64',
+        Float64Array.from({ length: 6 }, (_, i) => x[i * 4 + j]!),
+      ),
+    );
     const fromColumns = tensorsOf(await loaded.predict(columnBatch(cols)))[0]!;
     const fromTensor = tensorsOf(await loaded.predict(tensorBatch([tensor(null, 'float32', [6, 4], x)])))[0]!;
     expect(fromColumns.shape).toEqual([6, 3]);
@@ -299,9 +303,7 @@ describe('a layers model built and saved here: columns, backend options, no leak
     await expect(tfjsFlavor.load(model, { options: { backend: 'cpu' } })).rejects.toThrow(
       "the tfjs backend of this process is already 'wasm', so a model cannot use 'cpu'",
     );
-    await expect(tfjsFlavor.load(model, { options: { backend: 'gpu' } })).rejects.toThrow(
-      `unknown tfjs backend "gpu"; use one of 'tfjs-node', 'wasm', 'cpu'`,
-    );
+    await expect(tfjsFlavor.load(model, { options: { backend: 'gpu' } })).rejects.toThrow(`unknown tfjs backend "gpu"; use one of 'tfjs-node', 'wasm', 'cpu'`);
   });
 
   it('leaks no tensors and no backend memory over 10,000 predictions', async () => {
@@ -365,17 +367,23 @@ describe('a layers model with two inputs and two outputs', () => {
       tf.dispose(ref);
       // a table feeds each input from the column of its name
       const table = columnBatch([
-        column('a', 'object', [0, 1, 2].map((r) => Array.from(xa.subarray(r * 2, r * 2 + 2)))),
-        column('b', 'object', [0, 1, 2].map((r) => Array.from(xb.subarray(r * 3, r * 3 + 3)))),
+        column(
+          'a',
+          'object',
+          [0, 1, 2].map((r) => Array.from(xa.subarray(r * 2, r * 2 + 2))),
+        ),
+        column(
+          'b',
+          'object',
+          [0, 1, 2].map((r) => Array.from(xb.subarray(r * 3, r * 3 + 3))),
+        ),
       ]);
       const fromTable = tensorsOf(await loaded.predict(table));
       expect(maxAbsDiff(fromTable[1]!.values as Float32Array, out[1]!.values as Float32Array)).toBe(0);
       await expect(loaded.predict(tensorBatch([tensor(null, 'float32', [3, 2], xa)]))).rejects.toThrow(
         "the model has 2 inputs ('a', 'b'); send them as named tensors, not one unnamed tensor",
       );
-      await expect(loaded.predict(tensorBatch([tensor('a', 'float32', [3, 2], xa)]))).rejects.toThrow(
-        "missing input 'b': the model's inputs are 'a', 'b'",
-      );
+      await expect(loaded.predict(tensorBatch([tensor('a', 'float32', [3, 2], xa)]))).rejects.toThrow("missing input 'b': the model's inputs are 'a', 'b'");
     } finally {
       await loaded.close();
       net.dispose();

@@ -2,19 +2,7 @@
  * Element types of the in-memory batch, named like numpy dtypes because MLflow's
  * enforcement rules are written in numpy terms (see reference §2.3).
  */
-export const NUMERIC_DTYPES = [
-  'int8',
-  'int16',
-  'int32',
-  'int64',
-  'uint8',
-  'uint16',
-  'uint32',
-  'uint64',
-  'float16',
-  'float32',
-  'float64',
-] as const;
+export const NUMERIC_DTYPES = ['int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'float16', 'float32', 'float64'] as const;
 
 export type NumericDType = (typeof NUMERIC_DTYPES)[number];
 

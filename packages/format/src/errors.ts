@@ -97,7 +97,8 @@ export class TableReadError extends MlmodelError {
     opts: { problem?: TableProblem; format?: string; limit?: number; what?: string; numRows?: number; cause?: unknown; errorCode?: MlflowErrorCode } = {},
   ) {
     const problem = opts.problem ?? 'invalid';
-    const code: MlflowErrorCode = opts.errorCode ?? (problem === 'io' ? 'RESOURCE_DOES_NOT_EXIST' : problem === 'aborted' ? 'CANCELLED' : 'INVALID_PARAMETER_VALUE');
+    const code: MlflowErrorCode =
+      opts.errorCode ?? (problem === 'io' ? 'RESOURCE_DOES_NOT_EXIST' : problem === 'aborted' ? 'CANCELLED' : 'INVALID_PARAMETER_VALUE');
     super(`${source}: ${detail}`, code, { cause: opts.cause });
     this.problem = problem;
     this.source = source;

@@ -15,7 +15,16 @@ export * from './batch/values.js';
 export * from './batch/combine.js';
 export * from './table/formats.js';
 export * from './table/transfer.js';
-export type { TableSource, TableReaderOptions, TableReader, TableChunk, TableSchemaInfo, TableWriterOptions, TableWriter, ParquetCompression } from './table/types.js';
+export type {
+  TableSource,
+  TableReaderOptions,
+  TableReader,
+  TableChunk,
+  TableSchemaInfo,
+  TableWriterOptions,
+  TableWriter,
+  ParquetCompression,
+} from './table/types.js';
 export * from './signature/types.js';
 export * from './signature/parse.js';
 export * from './signature/serialize.js';

@@ -23,17 +23,35 @@ export interface InputExample {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Read `input_example.json` as described by `saved_input_example_info`. */
-export async function readInputExample(dir: string, info: SavedInputExampleInfo): Promise<InputExample> {
+/** `input_example.json` decoded as Python's json module (which wrote it, with NaN/Infinity tokens) reads it; `exact` keeps `1.0` a float (PyFloat). */
+async function readExampleJson(dir: string, info: SavedInputExampleInfo, exact: boolean): Promise<{ json: unknown; file: string }> {
   const file = join(dir, info.artifact_path);
   const text = await readTextFile(file);
-  let json: unknown;
   try {
-    // Python's json module (which wrote the file) emits NaN/Infinity tokens: decode like it does
-    json = plainJson(decodeJson(new TextEncoder().encode(text)).value);
+    const { value } = decodeJson(new TextEncoder().encode(text));
+    return { json: exact ? value : plainJson(value), file };
   } catch (e) {
     throw new ModelFormatError(`not valid JSON (${(e as Error).message})`, { file });
   }
+}
+
+/** Read `input_example.json` as described by `saved_input_example_info`. */
+export async function readInputExample(dir: string, info: SavedInputExampleInfo): Promise<InputExample> {
+  const { json, file } = await readExampleJson(dir, info, false);
+  return exampleFromJson(info, json, file);
+}
+
+/**
+ * The scoring request (JSON bytes) MLflow makes of a model's saved input example: what
+ * `serving_input_example.json` holds, computed from `input_example.json` as it is now, numbers
+ * written as they were read (`1.0` stays a float).
+ */
+export async function servingRequestFromExampleFile(dir: string, info: SavedInputExampleInfo): Promise<Uint8Array> {
+  const { json, file } = await readExampleJson(dir, info, true);
+  return new TextEncoder().encode(pyJsonDumps(servingRequestFromExample(exampleFromJson(info, json, file))));
+}
+
+function exampleFromJson(info: SavedInputExampleInfo, json: unknown, file: string): InputExample {
   if (info.params === 'true') {
     if (!isObj(json) || !('inputs' in json)) throw new ModelFormatError("expected {'inputs': ..., 'params': ...}", { file });
     return { type: info.type, data: json.inputs, params: isObj(json.params) ? json.params : {} };
@@ -52,7 +70,6 @@ export async function readServingInputExample(dir: string, info: SavedInputExamp
     throw new ModelFormatError(`not valid JSON (${(e as Error).message})`, { file });
   }
 }
-
 
 /** The batch an input example stands for, typed by the schema where one is given. */
 export function inputExampleToBatch(example: InputExample, schema?: Schema | null): Batch {
@@ -107,6 +124,28 @@ function dataframeToExample(b: ColumnBatch): { columns: string[]; data: unknown[
   return { columns: b.columns.map((c) => c.name), data };
 }
 
+const isUnifiedLlm = (data: unknown): boolean => isObj(data) && ['messages', 'prompt', 'input'].some((k) => k in data);
+
+/**
+ * The scoring request MLflow makes of an input example (`serving_input_example.json`'s content,
+ * `convert_input_example_to_serving_input`): a dataframe becomes `{"dataframe_split": …}`, an
+ * ndarray or other JSON `{"inputs": …}`, a unified-LLM dict stays itself; params go under
+ * `"params"` (merged at the top level for LLM dicts). Sparse examples have no serving form.
+ */
+export function servingRequestFromExample(example: InputExample): Record<string, unknown> {
+  const { type, data, params } = example;
+  let serving: Record<string, unknown>;
+  if (type === 'dataframe') serving = { dataframe_split: data };
+  else if (type === 'ndarray') serving = { inputs: data };
+  else if (type === 'json_object') serving = isUnifiedLlm(data) ? { ...(data as Record<string, unknown>) } : { inputs: data };
+  else throw new ModelFormatError(`an input example of type '${type}' has no scoring-request form (MLflow saves no serving example for it)`);
+  if (params) {
+    if (type === 'json_object' && !('inputs' in serving)) Object.assign(serving, params);
+    else serving.params = params;
+  }
+  return serving;
+}
+
 /** What to save: a batch (dataframe or ndarray example) or any JSON value (json_object). */
 export type ExampleInput = { batch: Batch } | { json: unknown };
 
@@ -117,29 +156,21 @@ export type ExampleInput = { batch: Batch } | { json: unknown };
 export async function saveInputExample(dir: string, input: ExampleInput, params?: Record<string, unknown>): Promise<SavedInputExampleInfo> {
   let type: SavedInputExampleInfo['type'];
   let data: unknown;
-  let serving: Record<string, unknown>;
   const info: Partial<SavedInputExampleInfo> = {};
   if ('batch' in input && input.batch.kind === 'columns') {
     type = 'dataframe';
     data = dataframeToExample(input.batch);
-    serving = { dataframe_split: data };
     info.pandas_orient = 'split';
   } else if ('batch' in input && input.batch.kind === 'tensors') {
     type = 'ndarray';
     const ts = input.batch.tensors;
     data = ts.length === 1 && ts[0]!.name === null ? tensorToExample(ts[0]!) : Object.fromEntries(ts.map((t) => [t.name ?? '', tensorToExample(t)]));
-    serving = { inputs: data };
   } else {
     type = 'json_object';
     data = (input as { json: unknown }).json;
-    const llm = isObj(data) && ['messages', 'prompt', 'input'].some((k) => k in (data as object));
-    serving = llm ? { ...(data as Record<string, unknown>) } : { inputs: data };
   }
   const stored = params ? { inputs: data, params } : data;
-  if (params) {
-    if (type === 'json_object' && !('inputs' in serving)) Object.assign(serving, params);
-    else serving.params = params;
-  }
+  const serving = servingRequestFromExample({ type, data, ...(params ? { params } : {}) });
   await writeFileAtomic(join(dir, INPUT_EXAMPLE_FILE), pyJsonDumps(stored));
   await writeFileAtomic(join(dir, SERVING_INPUT_EXAMPLE_FILE), pyJsonDumps(serving, { indent: 2 }));
   return {

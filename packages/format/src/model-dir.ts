@@ -16,9 +16,11 @@ export interface ModelDir {
 }
 
 function makeResolver(dir: string, file: string): (rel: string) => string {
+  // `dir` is normalized (no trailing separator) except for the root itself
+  const prefix = dir.endsWith(sep) ? dir : dir + sep;
   return (rel: string) => {
     const p = resolve(dir, rel);
-    if (p !== dir && !p.startsWith(dir + sep)) {
+    if (p !== dir && !p.startsWith(prefix)) {
       throw new ModelFormatError(`path ${JSON.stringify(rel)} points outside the model directory`, { file });
     }
     return p;
@@ -54,7 +56,8 @@ export async function openModelDir(pathOrUri: string, opts: OpenModelDirOptions 
     uri = parseModelUri(local);
     if (uri.kind !== 'local') throw new MlmodelError(`the model resolver turned ${pathOrUri} into ${local}, which is not a local path`, 'INTERNAL_ERROR');
   }
-  let dir = uri.path;
+  // normalized: a trailing slash (what shell completion types) or `..` must not change the directory's name
+  let dir = resolve(uri.path);
   let s;
   try {
     s = await stat(dir);

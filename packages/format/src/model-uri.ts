@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelUriError } from './errors.js';
 
@@ -57,12 +57,13 @@ function parseModels(uri: string, netloc: string, path: string): ModelUri {
 export function parseModelUri(uri: string, cwd = process.cwd()): ModelUri {
   if (!uri || !uri.trim()) throw new ModelUriError('model URI is empty');
   const parts = splitUri(uri);
-  if (!parts) return { kind: 'local', path: isAbsolute(uri) ? uri : resolve(cwd, uri) };
+  // resolve() also normalizes: `model/`, `/abs/model/` and `a/../model` name the same directory as `model`
+  if (!parts) return { kind: 'local', path: resolve(cwd, uri) };
   const { scheme, netloc, path } = parts;
   switch (scheme) {
     case 'file':
       if (netloc && netloc !== 'localhost') throw new ModelUriError(`file URIs must be local: ${uri}`);
-      return { kind: 'local', path: fileURLToPath(`file://${path}`) };
+      return { kind: 'local', path: resolve(fileURLToPath(`file://${path}`)) };
     case 'runs': {
       const segs = path.split('/').filter(Boolean);
       const runId = segs[0];

@@ -10,8 +10,6 @@ import { asColumns, asTensors } from './batch-asserts.js';
 
 // ---------- helpers ----------
 
-
-
 /** Row values of a column (null where invalid). */
 function rowsOf(c: Column): unknown[] {
   return Array.from({ length: c.values.length }, (_, i) => columnValue(c, i));
@@ -240,13 +238,27 @@ describe('object columns', () => {
     ['lists of strings', [['a', 'ü'], [''], [null]], 'List<Utf8>'],
     ['lists of bigints', [[1n, 2n ** 62n], [-3n]], 'List<Int64>'],
     ['lists of bytes', [[new Uint8Array([1, 2])], [new Uint8Array(0)]], 'List<Binary>'],
-    ['lists of bools', [[true, false], [null, true]], 'List<Bool>'],
+    [
+      'lists of bools',
+      [
+        [true, false],
+        [null, true],
+      ],
+      'List<Bool>',
+    ],
     ['dicts', [{ a: 1, b: 'x', c: [1, 2] }, null, { a: null, b: 'y', c: [] }], 'Struct<{a:Float64, b:Utf8, c:List<Float64>}>'],
     ['empty dicts', [{}, {}], 'Struct<{}>'],
     ['lists of dicts', [[{ k: 'v', n: 1 }], [], [{ k: 'w', n: null }]], 'List<Struct<{k:Utf8, n:Float64}>>'],
     ['mixed values', [1, 'two', [3], { four: 4 }, null, true], 'Utf8'],
     ['dicts with different keys', [{ a: 1 }, { b: 2 }], 'Utf8'],
-    ['dicts with the same keys in another order', [{ a: 1, b: 2 }, { b: 3, a: 4 }], 'Utf8'],
+    [
+      'dicts with the same keys in another order',
+      [
+        { a: 1, b: 2 },
+        { b: 3, a: 4 },
+      ],
+      'Utf8',
+    ],
     ['lists mixing numbers and bigints', [[1, 2n]], 'Utf8'],
     [
       'values JSON cannot hold',
@@ -258,7 +270,14 @@ describe('object columns', () => {
 
   for (const [label, values, arrowType] of cases) {
     it(`round-trips ${label} exactly (as ${arrowType})`, () => {
-      const batch = columnBatch([columnFromValues('o', values, 'object'), columnFromValues('after', values.map((_, i) => i), 'int32')]);
+      const batch = columnBatch([
+        columnFromValues('o', values, 'object'),
+        columnFromValues(
+          'after',
+          values.map((_, i) => i),
+          'int32',
+        ),
+      ]);
       const table = batchToArrow(batch);
       const field = table.schema.fields[0]!;
       expect(String(field.type)).toBe(arrowType);
@@ -300,8 +319,18 @@ describe('object columns', () => {
 
 describe('tensor batches', () => {
   const rank1 = tensor('r1', 'float32', [4], new Float32Array([1, 2, 3, 4]));
-  const rank2 = tensor('r2', 'int64', [4, 3], BigInt64Array.from({ length: 12 }, (_, i) => BigInt(i - 5)));
-  const rank3 = tensor('r3', 'float64', [4, 2, 3], Float64Array.from({ length: 24 }, (_, i) => i / 7));
+  const rank2 = tensor(
+    'r2',
+    'int64',
+    [4, 3],
+    BigInt64Array.from({ length: 12 }, (_, i) => BigInt(i - 5)),
+  );
+  const rank3 = tensor(
+    'r3',
+    'float64',
+    [4, 2, 3],
+    Float64Array.from({ length: 24 }, (_, i) => i / 7),
+  );
 
   it('encodes tensors as nested FixedSizeLists sharing the flat buffer', () => {
     const table = batchToArrow(tensorBatch([rank1, rank2, rank3]));
@@ -327,15 +356,39 @@ describe('tensor batches', () => {
     });
 
     it(`round-trips an unnamed tensor, a 0-d tensor and other dtypes (${how})`, () => {
-      const unnamed = tensorBatch([tensorFromNested(null, [[1, 2], [3, 4], [5, 6]], 'float32')]);
+      const unnamed = tensorBatch([
+        tensorFromNested(
+          null,
+          [
+            [1, 2],
+            [3, 4],
+            [5, 6],
+          ],
+          'float32',
+        ),
+      ]);
       expectSameTensors(trip(unnamed), unnamed);
 
       const scalar = tensorBatch([tensor('s', 'int32', [], new Int32Array([42]))]);
       expectSameTensors(trip(scalar), scalar);
 
       const mixed = tensorBatch([
-        tensorFromNested('words', [['a', 'bé'], ['', '🎉']], 'str'),
-        tensorFromNested('flags', [[true, false, true], [false, false, true]], 'bool'),
+        tensorFromNested(
+          'words',
+          [
+            ['a', 'bé'],
+            ['', '🎉'],
+          ],
+          'str',
+        ),
+        tensorFromNested(
+          'flags',
+          [
+            [true, false, true],
+            [false, false, true],
+          ],
+          'bool',
+        ),
         tensorFromNested('half', [[0x3c00], [0xc000]], 'float16'),
         tensorFromNested('u64', [2n ** 64n - 1n, 0n], 'uint64'),
         tensorFromNested('when', ['2020-01-01T00:00:00.000000001', '1900-01-01'], 'datetime64[ns]'),
@@ -443,8 +496,18 @@ describe('Arrow tables built by apache-arrow', () => {
 
   it('decodes LargeUtf8, LargeBinary, FixedSizeBinary, Utf8View, Decimal and Null', () => {
     const n = 3;
-    const large = arrow.makeData({ type: new arrow.LargeUtf8(), length: n, valueOffsets: new BigInt64Array([0n, 3n, 3n, 5n]), data: new TextEncoder().encode('hébc') });
-    const largeBin = arrow.makeData({ type: new arrow.LargeBinary(), length: n, valueOffsets: new BigInt64Array([0n, 1n, 3n, 3n]), data: new Uint8Array([7, 8, 9]) });
+    const large = arrow.makeData({
+      type: new arrow.LargeUtf8(),
+      length: n,
+      valueOffsets: new BigInt64Array([0n, 3n, 3n, 5n]),
+      data: new TextEncoder().encode('hébc'),
+    });
+    const largeBin = arrow.makeData({
+      type: new arrow.LargeBinary(),
+      length: n,
+      valueOffsets: new BigInt64Array([0n, 1n, 3n, 3n]),
+      data: new Uint8Array([7, 8, 9]),
+    });
     const fixed = arrow.makeData({ type: new arrow.FixedSizeBinary(2), length: n, data: new Uint8Array([1, 2, 3, 4, 5, 6]) });
     const view = arrow.vectorFromArray(['short', 'a string longer than twelve bytes', ''], new arrow.Utf8View()).data[0]!;
     // Decimal(scale 2): 123.45, -0.07, 1e10 (two's complement little-endian 32-bit words)
@@ -470,7 +533,15 @@ describe('Arrow tables built by apache-arrow', () => {
 
   it('decodes List, FixedSizeList, Struct and Map columns into JS values', () => {
     const list = arrow.vectorFromArray([[1, 2], [], null, [3.5]], new arrow.List(new arrow.Field('item', new arrow.Float32(), true)));
-    const fsl = arrow.vectorFromArray([[1, 2], [3, 4], [5, 6], [7, 8]], new arrow.FixedSizeList(2, new arrow.Field('item', new arrow.Int32())));
+    const fsl = arrow.vectorFromArray(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [7, 8],
+      ],
+      new arrow.FixedSizeList(2, new arrow.Field('item', new arrow.Int32())),
+    );
     const struct = arrow.vectorFromArray([
       { a: 1, b: 'x' },
       { a: 2, b: 'y' },
@@ -478,16 +549,35 @@ describe('Arrow tables built by apache-arrow', () => {
       { a: 4, b: 'z' },
     ]);
     const map = arrow.vectorFromArray(
-      [new Map([['k', 1]]), new Map<string, number>(), null, new Map([['p', 2], ['q', 3]])],
+      [
+        new Map([['k', 1]]),
+        new Map<string, number>(),
+        null,
+        new Map([
+          ['p', 2],
+          ['q', 3],
+        ]),
+      ],
       new arrow.Map_(
-        new arrow.Field('entries', new arrow.Struct<{ key: arrow.Utf8; value: arrow.Int32 }>([new arrow.Field('key', new arrow.Utf8(), false), new arrow.Field('value', new arrow.Int32(), true)])),
+        new arrow.Field(
+          'entries',
+          new arrow.Struct<{ key: arrow.Utf8; value: arrow.Int32 }>([
+            new arrow.Field('key', new arrow.Utf8(), false),
+            new arrow.Field('value', new arrow.Int32(), true),
+          ]),
+        ),
       ),
     );
     const batch = asColumns(batchFromArrow(new arrow.Table({ list, fsl, struct, map })));
     expect(batch.columns.map((c) => c.dtype)).toEqual(['object', 'object', 'object', 'object']);
     expect(batch.columns[0]!.values).toEqual([[1, 2], [], null, [3.5]]);
     expect(Array.from(batch.columns[0]!.validity!)).toEqual([1, 1, 0, 1]);
-    expect(batch.columns[1]!.values).toEqual([[1, 2], [3, 4], [5, 6], [7, 8]]);
+    expect(batch.columns[1]!.values).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+    ]);
     expect(batch.columns[2]!.values).toEqual([
       { a: 1, b: 'x' },
       { a: 2, b: 'y' },
@@ -597,7 +687,7 @@ describe('IPC', () => {
     expectFormatError(new TextEncoder().encode('ARROW1 but not really a file at all, just text'), /truncated|footer|malformed/);
     let seed = 12345;
     for (let k = 0; k < 50; k++) {
-      const junk = Uint8Array.from({ length: 64 + k * 13 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24));
+      const junk = Uint8Array.from({ length: 64 + k * 13 }, () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
       expectFormatError(junk);
     }
     // A valid stream header followed by garbage.

@@ -5,14 +5,7 @@ import { column, columnBatch, columnFromValues, parseDatetimeNs, tensor, tensorB
 import type { DType } from '../src/dtype.js';
 import { SchemaEnforcementError } from '../src/errors.js';
 import type { ColSpec, ParamSpec, PrimitiveType, Schema, TensorSpec, ValueType } from '../src/signature/types.js';
-import {
-  dtypeForColumnType,
-  enforceParams,
-  enforceSchema,
-  InputSchemaError,
-  ParamsSchemaError,
-  type EnforceOptions,
-} from '../src/enforce/index.js';
+import { dtypeForColumnType, enforceParams, enforceSchema, InputSchemaError, ParamsSchemaError, type EnforceOptions } from '../src/enforce/index.js';
 import { asColumns, asTensors } from './batch-asserts.js';
 
 // --- helpers ---------------------------------------------------------------------------------
@@ -22,8 +15,6 @@ const cols = (...specs: ColSpec[]): Schema => ({ kind: 'columns', specs });
 const tspec = (name: string | null, dtype: string, shape: number[]): TensorSpec => ({ kind: 'tensor', name, dtype, shape });
 const tensors = (...specs: TensorSpec[]): Schema => ({ kind: 'tensors', specs });
 const one = (c: Column): ColumnBatch => columnBatch([c]);
-
-
 
 function enforceError(batch: Batch, schema: Schema, opts?: EnforceOptions): InputSchemaError {
   try {
@@ -192,7 +183,9 @@ describe('column casting rules (_enforce_mlflow_datatype)', () => {
 
   it('adds the missing-integer hint for whole floats with NaN', () => {
     const detail = castDetail(column('n', 'float64', new Float64Array([1, NaN, 3])), 'long');
-    expect(detail).toMatch(/^Incompatible input types for column n\. Can not safely convert float64 to int64\. Hint: the type mismatch is likely caused by missing values/);
+    expect(detail).toMatch(
+      /^Incompatible input types for column n\. Can not safely convert float64 to int64\. Hint: the type mismatch is likely caused by missing values/,
+    );
     expect(castDetail(column('n', 'float64', new Float64Array([1.5, NaN])), 'long')).not.toContain('Hint');
     expect(castDetail(column('n', 'float64', new Float64Array([1, 2])), 'long')).not.toContain('Hint');
   });
@@ -338,10 +331,10 @@ describe('named column schemas', () => {
   it('reports missing required inputs and extra inputs like MLflow', () => {
     const batch = columnBatch([columnFromValues('x', [1]), columnFromValues('y', [2])]);
     const err = enforceError(batch, schema);
-    expect(err.detail).toBe("Model is missing inputs ['a', 'b']. Note that there were extra inputs: ['x', 'y']");
+    expect(err.detail).toBe("Model is missing inputs ['a', 'b']. Note that there were extra inputs: ['x', 'y'].");
     expect(err.message).toBe(
       "Failed to enforce schema of data '{'x': [1], 'y': [2]}' with schema '['a': long (required), 'b': double (required), " +
-        "'c': string (optional)]'. Error: Model is missing inputs ['a', 'b']. Note that there were extra inputs: ['x', 'y']",
+        "'c': string (optional)]'. Error: Model is missing inputs ['a', 'b']. Note that there were extra inputs: ['x', 'y'].",
     );
   });
 
@@ -359,15 +352,11 @@ describe('named column schemas', () => {
     expect(out.columns[0]).toBe(a);
     expect(out.columns[1]).toBe(b);
     expect(out.numRows).toBe(2);
-    expect(warnings).toEqual([
-      "Found extra inputs in the model input that are not defined in the model signature: `['zzz']`. These inputs will be ignored.",
-    ]);
+    expect(warnings).toEqual(["Found extra inputs in the model input that are not defined in the model signature: `['zzz']`. These inputs will be ignored."]);
   });
 
   it('keeps present optional columns', () => {
-    const out = asColumns(
-      enforceSchema(columnBatch([columnFromValues('c', ['x']), columnFromValues('a', [1]), columnFromValues('b', [2.5])]), schema),
-    );
+    const out = asColumns(enforceSchema(columnBatch([columnFromValues('c', ['x']), columnFromValues('a', [1]), columnFromValues('b', [2.5])]), schema));
     expect(out.columns.map((c) => c.name)).toEqual(['a', 'b', 'c']);
   });
 
@@ -429,7 +418,11 @@ describe('unnamed column schemas', () => {
   });
 
   it('matches by position, keeps original names and ignores extra trailing columns', () => {
-    const batch = columnBatch([column('p', 'int32', new Int32Array([1, 2])), column('q', 'float32', new Float32Array([0.5, 1])), columnFromValues('r', ['x', 'y'])]);
+    const batch = columnBatch([
+      column('p', 'int32', new Int32Array([1, 2])),
+      column('q', 'float32', new Float32Array([0.5, 1])),
+      columnFromValues('r', ['x', 'y']),
+    ]);
     const out = asColumns(enforceSchema(batch, schema));
     expect(out.columns.map((c) => [c.name, c.dtype])).toEqual([
       ['p', 'int64'],
@@ -453,25 +446,33 @@ describe('unnamed column schemas', () => {
 });
 
 describe('tensor input for column schemas', () => {
-  it('maps the columns of a single 2-D tensor positionally onto the schema', () => {
+  it('a single 2-D tensor is DataFrame(ndarray): columns 0, 1, … that a named schema does not have (MLflow)', () => {
     const t = tensorFromNested(null, [
       [1, 2],
       [3, 4],
       [5, 6],
     ]);
-    const out = asColumns(enforceSchema(tensorBatch([t]), cols(cs('a', 'long'), cs('b', 'long'))));
-    expect(out.numRows).toBe(3);
-    expect(out.columns.map((c) => c.name)).toEqual(['a', 'b']);
-    expect([...(out.columns[0]!.values as BigInt64Array)]).toEqual([1n, 3n, 5n]);
-    expect([...(out.columns[1]!.values as BigInt64Array)]).toEqual([2n, 4n, 6n]);
+    const err = enforceError(tensorBatch([t]), cols(cs('a', 'long'), cs('b', 'long')));
+    expect(err.detail).toBe("Model is missing inputs ['a', 'b']. Note that there were extra inputs: [0, 1].");
+    expect(err.message).toContain("Failed to enforce schema of data 'array([[1, 2], [3, 4], [5, 6]], dtype=int64)'");
   });
 
-  it('maps a 1-D tensor onto a single-column schema, casting by the column rules', () => {
+  it('a 1-D tensor is one column labelled 0: a named single-column schema does not have it either', () => {
     const t = tensor(null, 'int32', [3], new Int32Array([1, 2, 3]));
-    const out = asColumns(enforceSchema(tensorBatch([t]), cols(cs('x', 'double'))));
-    expect(out.columns[0]!.name).toBe('x');
-    expect(out.columns[0]!.dtype).toBe('float64');
-    expect([...(out.columns[0]!.values as Float64Array)]).toEqual([1, 2, 3]);
+    expect(enforceError(tensorBatch([t]), cols(cs('x', 'double'))).detail).toBe("Model is missing inputs ['x']. Note that there were extra inputs: [0].");
+  });
+
+  it('unnamed column schemas still take the columns of a 2-D tensor by position', () => {
+    const t = tensorFromNested(null, [
+      [1, 2],
+      [3, 4],
+    ]);
+    const out = asColumns(enforceSchema(tensorBatch([t]), cols(cs(null, 'long'), cs(null, 'long'))));
+    expect(out.columns.map((c) => [c.name, c.dtype])).toEqual([
+      ['0', 'int64'],
+      ['1', 'int64'],
+    ]);
+    expect([...(out.columns[1]!.values as BigInt64Array)]).toEqual([2n, 4n]);
   });
 
   it('maps named tensors by name, like a dict → DataFrame', () => {
@@ -529,7 +530,9 @@ describe('Array / Object / Map / Any columns', () => {
   it('checks nested numeric items with the JS scalar rules', () => {
     const t: ValueType = { type: 'array', items: { type: 'array', items: 'integer' } };
     expect(castColumn(columnFromValues('m', [[[1, 2], [3]]], 'object'), t).values).toEqual([[[1, 2], [3]]]);
-    expect(castDetail(columnFromValues('m', [[[1.5]]], 'object'), t)).toContain('Failed to enforce schema of data `1.5` with dtype `integer` (received type float)');
+    expect(castDetail(columnFromValues('m', [[[1.5]]], 'object'), t)).toContain(
+      'Failed to enforce schema of data `1.5` with dtype `integer` (received type float)',
+    );
     expect(castDetail(columnFromValues('m', [[[2 ** 31]]], 'object'), t)).toContain('with dtype `integer`');
     const dbl = castColumn(columnFromValues('d', [[1, 2.5]], 'object'), { type: 'array', items: 'double' });
     expect(dbl.values).toEqual([[1, 2.5]]);
@@ -572,16 +575,26 @@ describe('Array / Object / Map / Any columns', () => {
         'Failed to enforce schema of data `no` with dtype `long` (received type str)',
     );
     // An optional object property accepts None and {} (MLflow semantics).
-    expect(castColumn(columnFromValues('o', [{ a: 'x', inner: {} }, { a: 'y', inner: null }], 'object'), obj).values).toEqual([
+    expect(
+      castColumn(
+        columnFromValues(
+          'o',
+          [
+            { a: 'x', inner: {} },
+            { a: 'y', inner: null },
+          ],
+          'object',
+        ),
+        obj,
+      ).values,
+    ).toEqual([
       { a: 'x', inner: {} },
       { a: 'y', inner: null },
     ]);
     expect(castDetail(columnFromValues('o', [{ a: 5 }], 'object'), obj)).toContain(
       'Failed to enforce schema for key `a`. Expected type string, received type int: Failed to enforce schema of data `5` with dtype `string`',
     );
-    expect(castDetail(columnFromValues('o', [['a']], 'object'), obj)).toContain(
-      "Failed to enforce schema of '['a']' with type '{a: string (required)",
-    );
+    expect(castDetail(columnFromValues('o', [['a']], 'object'), obj)).toContain("Failed to enforce schema of '['a']' with type '{a: string (required)");
   });
 
   const mapLong: ValueType = { type: 'map', values: 'long' };
@@ -629,7 +642,7 @@ describe('tensor schemas', () => {
     const a = tensor('a', 'float32', [1], new Float32Array(1));
     const z = tensor('z', 'float32', [1], new Float32Array(1));
     expect(enforceError(tensorBatch([a, z]), tensors(tspec('a', 'float32', [-1]), tspec('b', 'float32', [-1]))).detail).toBe(
-      "Model is missing inputs ['b']. Note that there were extra inputs: ['z']",
+      "Model is missing inputs ['b']. Note that there were extra inputs: ['z'].",
     );
     const warnings: string[] = [];
     const out = asTensors(enforceSchema(tensorBatch([a, z]), tensors(tspec('a', 'float32', [-1])), { onWarning: (m) => warnings.push(m) }));
@@ -650,9 +663,7 @@ describe('tensor schemas', () => {
       'Shape of input (2, 3) does not match expected shape (-1, 4).',
     );
     const v = tensor(null, 'float32', [3], new Float32Array(3));
-    expect(enforceError(tensorBatch([v]), tensors(tspec(null, 'float32', [-1, 4]))).detail).toBe(
-      'Shape of input (3,) does not match expected shape (-1, 4).',
-    );
+    expect(enforceError(tensorBatch([v]), tensors(tspec(null, 'float32', [-1, 4]))).detail).toBe('Shape of input (3,) does not match expected shape (-1, 4).');
   });
 
   it('accepts any size in -1 dimensions', () => {
@@ -745,7 +756,16 @@ describe('column batches given to tensor schemas', () => {
   });
 
   it('rejects list cells of the wrong length', () => {
-    const batch = columnBatch([columnFromValues('v', [[1, 2, 3], [4, 5]], 'object')]);
+    const batch = columnBatch([
+      columnFromValues(
+        'v',
+        [
+          [1, 2, 3],
+          [4, 5],
+        ],
+        'object',
+      ),
+    ]);
     expect(enforceError(batch, tensors(tspec('v', 'float64', [-1, 3]))).detail).toBe(
       "The value in the Input DataFrame column 'v' could not be converted to the expected shape of: '(-1, 3)'. Ensure that each of " +
         "the input list elements are of uniform length and that the data can be coerced to the tensor type 'float64'",
@@ -768,7 +788,9 @@ describe('column batches given to tensor schemas', () => {
       ['a', 'float64', [2]],
     ]);
     expect([...(out.tensors[0]!.values as Int32Array)]).toEqual([1, 2]);
-    expect(enforceError(batch, tensors(tspec('c', 'int32', [-1]))).detail).toBe("Model is missing inputs ['c']. Note that there were extra inputs: ['a', 'b']");
+    expect(enforceError(batch, tensors(tspec('c', 'int32', [-1]))).detail).toBe(
+      "Model is missing inputs ['c']. Note that there were extra inputs: ['a', 'b'].",
+    );
   });
 
   it('rejects an empty DataFrame for an unnamed tensor schema', () => {
@@ -836,7 +858,9 @@ describe('enforceParams', () => {
     expect(err.invalid[0]!.message).toContain("Can not safely convert `<class 'str'>` to `DataType.double` for value `invalid`");
     expect(err.invalid[1]!.message).toContain("Can not safely convert `<class 'int'>` to `DataType.boolean` for value `1`");
     // Aggregated into one message, each entry a (name, message) tuple.
-    expect(err.message).toMatch(/^Invalid parameters found: \{\('temperature', "Failed to validate type and shape for 'temperature': double .*\), \('flag', ".*"\)\}$/);
+    expect(err.message).toMatch(
+      /^Invalid parameters found: \{\('temperature', "Failed to validate type and shape for 'temperature': double .*\), \('flag', ".*"\)\}$/,
+    );
     expect(err.errorCode).toBe('INVALID_PARAMETER_VALUE');
   });
 
@@ -888,9 +912,7 @@ describe('enforceParams', () => {
     expect(dflt).toEqual({ k: 1 });
     expect(dflt).not.toBe(objSpec.default); // defaults are copied, so models cannot mutate them
     expect(paramsError({ cfg: { m: 'x' } }, [objSpec]).invalid[0]!.message).toContain("Missing required properties: {'k'}");
-    expect(paramsError({ cfg: { k: 1, z: 1 } }, [objSpec]).invalid[0]!.message).toContain(
-      "Invalid properties not defined in the schema found: {'z'}",
-    );
+    expect(paramsError({ cfg: { k: 1, z: 1 } }, [objSpec]).invalid[0]!.message).toContain("Invalid properties not defined in the schema found: {'z'}");
   });
 
   it('handles a __proto__ param name safely', () => {

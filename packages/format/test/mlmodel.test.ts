@@ -66,7 +66,12 @@ describe('writing MLmodel files', () => {
       signature: { inputs: parseSchema('[{"type": "double", "name": "x", "required": true}]'), outputs: null, params: null },
       is_signature_from_type_hint: false,
       type_hint_from_example: false,
-      saved_input_example_info: { artifact_path: 'input_example.json', type: 'dataframe', pandas_orient: 'split', serving_input_path: 'serving_input_example.json' },
+      saved_input_example_info: {
+        artifact_path: 'input_example.json',
+        type: 'dataframe',
+        pandas_orient: 'split',
+        serving_input_path: 'serving_input_example.json',
+      },
       metadata: { team: 'risk', 'version tag': '14.3', nested: { ok: true } },
       model_size_bytes: 1234,
       databricks_runtime: '14.3',
@@ -131,7 +136,9 @@ utc_time_created: '2026-01-02 03:04:05.000006'
   });
 
   it('omits run_id, artifact_path and mlflow_version when unset but always writes model_id and prompts', () => {
-    const text = serializeMLmodel(createMLmodel({ flavors: { js_function: { entry: 'model.js' } }, utc_time_created: '2026-01-01 00:00:00', model_uuid: 'abc' }));
+    const text = serializeMLmodel(
+      createMLmodel({ flavors: { js_function: { entry: 'model.js' } }, utc_time_created: '2026-01-01 00:00:00', model_uuid: 'abc' }),
+    );
     expect(text).toBe(`flavors:
   js_function:
     entry: model.js
@@ -195,9 +202,15 @@ describe('broken models give errors naming the file, key and expectation', () =>
     expect(Date.now() - started).toBeLessThan(2000);
   });
   it('invalid signature JSON', () =>
-    expectError(write('bad-sig', `flavors:\n  a: {}\nsignature:\n  inputs: '[{"type": '\n  outputs: null\n  params: null\n`), /signature.inputs: not valid JSON/));
+    expectError(
+      write('bad-sig', `flavors:\n  a: {}\nsignature:\n  inputs: '[{"type": '\n  outputs: null\n  params: null\n`),
+      /signature.inputs: not valid JSON/,
+    ));
   it('signature with an unknown type', () =>
-    expectError(write('bad-sig-type', `flavors:\n  a: {}\nsignature:\n  inputs: '[{"type": "decimal", "name": "x"}]'\n  outputs: null\n  params: null\n`), /unknown type "decimal"/));
+    expectError(
+      write('bad-sig-type', `flavors:\n  a: {}\nsignature:\n  inputs: '[{"type": "decimal", "name": "x"}]'\n  outputs: null\n  params: null\n`),
+      /unknown type "decimal"/,
+    ));
   it('a directory without MLmodel', async () => {
     const dir = join(tmp, 'no-mlmodel');
     mkdirSync(dir);

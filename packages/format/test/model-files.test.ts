@@ -165,7 +165,13 @@ describe('input examples', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, 'input_example.json'), '{"columns": ["name", "x"], "data": [["NaN bread", NaN], ["a", 1.5]]}');
     const ex = await readInputExample(dir, { artifact_path: 'input_example.json', type: 'dataframe', pandas_orient: 'split' });
-    expect(ex.data).toEqual({ columns: ['name', 'x'], data: [['NaN bread', NaN], ['a', 1.5]] });
+    expect(ex.data).toEqual({
+      columns: ['name', 'x'],
+      data: [
+        ['NaN bread', NaN],
+        ['a', 1.5],
+      ],
+    });
   });
 
   it('reports a corrupt example file', async () => {

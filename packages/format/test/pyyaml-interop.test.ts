@@ -35,7 +35,50 @@ function rng(seed: number): () => number {
   };
 }
 
-const TRICKY = ['yes', 'No', 'on', 'null', '~', '', '1.0', '1e3', '0x1F', '012', '1:20', '2026-11-28', '2026-11-28 01:07:37.280888', '- a', 'a: b', '#x', ' lead', 'trail ', "it's", '"q"', 'é', '日本', 'tab\there', 'line\nbreak', '3.11.2', '.inf', '=', '<<', '@at', '`tick', '%p', '!bang', '&amp', '*star', '|pipe', '>gt', '[x]', '{y}', 'a,b', '?q', '-', '--- x'];
+const TRICKY = [
+  'yes',
+  'No',
+  'on',
+  'null',
+  '~',
+  '',
+  '1.0',
+  '1e3',
+  '0x1F',
+  '012',
+  '1:20',
+  '2026-11-28',
+  '2026-11-28 01:07:37.280888',
+  '- a',
+  'a: b',
+  '#x',
+  ' lead',
+  'trail ',
+  "it's",
+  '"q"',
+  'é',
+  '日本',
+  'tab\there',
+  'line\nbreak',
+  '3.11.2',
+  '.inf',
+  '=',
+  '<<',
+  '@at',
+  '`tick',
+  '%p',
+  '!bang',
+  '&amp',
+  '*star',
+  '|pipe',
+  '>gt',
+  '[x]',
+  '{y}',
+  'a,b',
+  '?q',
+  '-',
+  '--- x',
+];
 const WORDS = ['model', 'type', 'double', '"name":', '{"type":', 'tensor', 'required', 'true}', '[-1,', '4]}}', 'probabilities', 'x'];
 
 function randomValue(r: () => number, depth: number): unknown {
@@ -79,7 +122,9 @@ describe('interoperability with real PyYAML', () => {
     const m = createMLmodel({
       flavors: { onnx: { data: 'model.onnx', onnx_version: '1.17.0', providers: ['CPUExecutionProvider'] } },
       signature: {
-        inputs: parseSchema('[{"type": "string", "name": "caf\\u00e9 \\"au lait\\"", "required": true}, {"type": "array", "items": {"type": "double"}, "name": "v", "required": false}]'),
+        inputs: parseSchema(
+          '[{"type": "string", "name": "caf\\u00e9 \\"au lait\\"", "required": true}, {"type": "array", "items": {"type": "double"}, "name": "v", "required": false}]',
+        ),
         outputs: null,
         params: null,
       },
@@ -87,10 +132,10 @@ describe('interoperability with real PyYAML', () => {
       run_id: '0123456789',
     });
     texts.push(serializeMLmodel(m));
-    const loaded = python(
-      'import json,sys,yaml\nprint(json.dumps([yaml.safe_load(t) for t in json.loads(sys.stdin.read())], default=str))',
-      texts,
-    ) as Record<string, unknown>[];
+    const loaded = python('import json,sys,yaml\nprint(json.dumps([yaml.safe_load(t) for t in json.loads(sys.stdin.read())], default=str))', texts) as Record<
+      string,
+      unknown
+    >[];
     const ours = [...FIXTURE_MODELS.map((name) => parseMLmodel(readFileSync(fixturePath(name, 'MLmodel'), 'utf8'))), m].map(
       (x) => JSON.parse(JSON.stringify(mlmodelToDict(x), (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))) as unknown,
     );

@@ -8,7 +8,8 @@ import type { ColumnBatch, Tensor, TensorBatch } from '../src/batch/types.js';
 import { InputSchemaError } from '../src/enforce/index.js';
 import { MlmodelError, ModelFormatError } from '../src/errors.js';
 import { floatToHalf } from '../src/float16.js';
-import { PyFloat } from '../src/pyjson.js';
+import { PyFloat, pyJsonFloat } from '../src/pyjson.js';
+import { rng } from '../../../test/support/test-data.js';
 import { encodeError, encodeJsonValue, encodePredictions, ScoringRequestError, UNEXPECTED_ERROR_MESSAGE } from '../src/scoring/index.js';
 
 const t = (tensor: Tensor): TensorBatch => ({ kind: 'tensors', tensors: [tensor] });
@@ -27,6 +28,46 @@ describe('floats print like Python repr of the double', () => {
     expect(encodePredictions(unnamed('float32', [4], Float32Array.from([0.1, 1, 3.4028234663852886e38, 1e-7])))).toBe(
       '{"predictions": [0.10000000149011612, 1.0, 3.4028234663852886e+38, 1.0000000116860974e-07]}',
     );
+  });
+
+  it('exponent forms on both sides of the fast paths, as Python repr() writes them', () => {
+    // repr() of each value, from CPython 3.11
+    const python: [number, string][] = [
+      [1e-7, '1e-07'],
+      [-1e-7, '-1e-07'],
+      [1.5e-7, '1.5e-07'],
+      [1e-9, '1e-09'],
+      [9.999999e-7, '9.999999e-07'],
+      [1e-6, '1e-06'],
+      [1.447420139299993e-8, '1.447420139299993e-08'],
+      [5e-324, '5e-324'],
+      [2.2250738585072014e-308, '2.2250738585072014e-308'],
+      [1.7976931348623157e308, '1.7976931348623157e+308'],
+      [1e21, '1e+21'],
+      [1.5e21, '1.5e+21'],
+      [-1e22, '-1e+22'],
+      [1e100, '1e+100'],
+      [123456789e30, '1.23456789e+38'],
+      [0, '0.0'],
+      [-0, '-0.0'],
+      [Math.fround(3.3e-8), '3.2999999177718564e-08'],
+      [Math.fround(1.4e-45), '1.401298464324817e-45'],
+      [Math.fround(1e-38), '9.999999350456404e-39'],
+      [Math.fround(2e-9), '1.999999943436137e-09'],
+    ];
+    const got = encodePredictions(unnamed('float64', [python.length], Float64Array.from(python.map(([v]) => v))));
+    expect(got).toBe(`{"predictions": [${python.map(([, r]) => r).join(', ')}]}`);
+  });
+
+  it('the fast paths agree with the reference repr on random doubles and float32s of every magnitude', () => {
+    const rand = rng(11);
+    const values: number[] = [];
+    for (let i = 0; i < 20000; i++) {
+      const x = (rand() - 0.5) * 10 ** Math.floor(rand() * 640 - 330);
+      values.push(x, Math.fround(x));
+    }
+    const fast = encodePredictions(unnamed('float64', [values.length], Float64Array.from(values)));
+    expect(fast).toBe(`{"predictions": [${values.map(pyJsonFloat).join(', ')}]}`);
   });
 
   it('float16 values too', () => {
@@ -49,9 +90,7 @@ describe('other dtypes', () => {
   it('bool, str (ensure_ascii escapes), bytes (base64.encodebytes), datetime (Timestamp.isoformat)', () => {
     expect(encodePredictions(unnamed('bool', [2], Uint8Array.from([1, 0])))).toBe('{"predictions": [true, false]}');
     const s = Utf8Array.fromStrings(['plain', 'qu"ote\\ \n\t\u0001', 'héllo €', '😀']);
-    expect(encodePredictions(unnamed('str', [4], s))).toBe(
-      '{"predictions": ["plain", "qu\\"ote\\\\ \\n\\t\\u0001", "h\\u00e9llo \\u20ac", "\\ud83d\\ude00"]}',
-    );
+    expect(encodePredictions(unnamed('str', [4], s))).toBe('{"predictions": ["plain", "qu\\"ote\\\\ \\n\\t\\u0001", "h\\u00e9llo \\u20ac", "\\ud83d\\ude00"]}');
     const bytes = new Uint8Array(100).map((_, i) => i);
     const b64 = Buffer.from(bytes).toString('base64');
     expect(encodePredictions(unnamed('bytes', [2], BinaryArray.fromBuffers([Uint8Array.from([104, 105]), bytes])))).toBe(
@@ -108,9 +147,9 @@ describe('prediction kinds', () => {
       '{"predictions": [{"label": "a", "score": 0.5, "n": 1, "ok": true}, {"label": null, "score": 1.0, "n": null, "ok": false}, ' +
         '{"label": "c", "score": NaN, "n": 3, "ok": true}]}',
     );
-    expect(encodePredictions({ kind: 'columns', numRows: 0, columns: b.columns.map((c) => ({ ...c, values: c.values.slice(0, 0), validity: undefined }) as never) })).toBe(
-      '{"predictions": []}',
-    );
+    expect(
+      encodePredictions({ kind: 'columns', numRows: 0, columns: b.columns.map((c) => ({ ...c, values: c.values.slice(0, 0), validity: undefined }) as never) }),
+    ).toBe('{"predictions": []}');
   });
 
   it('JSON output as is (LLM responses unwrapped)', () => {
@@ -148,7 +187,10 @@ describe('encodeError: MLflow error bodies and statuses', () => {
   });
 
   it('typed errors map their error_code through ERROR_CODE_TO_HTTP_STATUS', () => {
-    const schemaError = new InputSchemaError("Failed to enforce schema of data '…' with schema '…'. Error: Model is missing inputs ['a'].", "Model is missing inputs ['a'].");
+    const schemaError = new InputSchemaError(
+      "Failed to enforce schema of data '…' with schema '…'. Error: Model is missing inputs ['a'].",
+      "Model is missing inputs ['a'].",
+    );
     expect(encodeError(schemaError)).toEqual({
       status: 400,
       contentType: 'application/json',

@@ -25,7 +25,6 @@ const colSchema: Schema = {
 };
 const tensorSchema: Schema = { kind: 'tensors', specs: [{ kind: 'tensor', name: null, dtype: 'float32', shape: [-1, 2] }] satisfies TensorSpec[] };
 
-
 /** Parse and report the outcome: 'ok' or the HTTP status of a ScoringRequestError; anything else fails the test. */
 async function outcome(body: Uint8Array, type: string, schema: Schema | null): Promise<'ok' | number> {
   try {
@@ -119,7 +118,13 @@ describe('truncated and corrupted bodies', () => {
 
   it('random garbage of every content type', async () => {
     const rand = rng(5);
-    const types = ['application/json', 'text/csv', 'application/vnd.apache.parquet', 'application/vnd.apache.arrow.stream', 'application/vnd.apache.arrow.file'];
+    const types = [
+      'application/json',
+      'text/csv',
+      'application/vnd.apache.parquet',
+      'application/vnd.apache.arrow.stream',
+      'application/vnd.apache.arrow.file',
+    ];
     for (let k = 0; k < 300; k++) {
       const n = Math.floor(rand() ** 3 * 4096);
       const b = new Uint8Array(n).map(() => Math.floor(rand() * 256));
@@ -149,7 +154,8 @@ describe('pathological JSON', () => {
   });
 
   it('huge and tiny numbers behave like Python float(); huge integers are exact', async () => {
-    const t = asTensors((await parseScoringRequest(enc.encode('{"inputs": [1e400, -1e400, 1e-400, 0.1]}'), 'application/json', null)).batch as Batch).tensors[0]!;
+    const t = asTensors((await parseScoringRequest(enc.encode('{"inputs": [1e400, -1e400, 1e-400, 0.1]}'), 'application/json', null)).batch as Batch)
+      .tensors[0]!;
     expect(Array.from(t.values as Float64Array)).toEqual([Infinity, -Infinity, 0, 0.1]);
     const big = asTensors((await parseScoringRequest(enc.encode(`{"inputs": [${'9'.repeat(30)}]}`), 'application/json', null)).batch as Batch).tensors[0]!;
     expect(big).toMatchObject({ dtype: 'object', values: [BigInt('9'.repeat(30))] });
@@ -174,7 +180,11 @@ describe('pathological JSON', () => {
       ['text/csv', `a\n${digits}\n${spaces}\n`, null],
       ['text/csv', `a\n${digits}\n`, { kind: 'columns', specs: [{ kind: 'column', name: 'a', type: 'double', required: true }] }],
       ['text/csv', `a\n${'9'.repeat(300_000)}\n`, { kind: 'columns', specs: [{ kind: 'column', name: 'a', type: 'long', required: true }] }],
-      ['application/json', JSON.stringify({ dataframe_split: { columns: ['x'], data: [[b64]] } }), { kind: 'columns', specs: [{ kind: 'column', name: 'x', type: 'binary', required: true }] }],
+      [
+        'application/json',
+        JSON.stringify({ dataframe_split: { columns: ['x'], data: [[b64]] } }),
+        { kind: 'columns', specs: [{ kind: 'column', name: 'x', type: 'binary', required: true }] },
+      ],
     ];
     for (const [type, text, schema] of cases) {
       const t0 = performance.now();
@@ -191,7 +201,9 @@ describe('pathological JSON', () => {
   });
 
   it('an echo of a huge invalid body stays short', async () => {
-    const e = (await parseScoringRequest(enc.encode(`{"inputs": [${'1,'.repeat(1_000_000)}]}`), 'application/json', null).catch((x: unknown) => x)) as ScoringRequestError;
+    const e = (await parseScoringRequest(enc.encode(`{"inputs": [${'1,'.repeat(1_000_000)}]}`), 'application/json', null).catch(
+      (x: unknown) => x,
+    )) as ScoringRequestError;
     expect(e).toBeInstanceOf(ScoringRequestError);
     expect(e.message.length).toBeLessThan(1000);
     expect(e.message).toMatch(/\.\.\. \(2000014 bytes\)\n$/);

@@ -96,7 +96,9 @@ describe('text/csv without a schema: pandas read_csv inference', () => {
   });
 
   it('an unterminated quote and invalid UTF-8 are 400s', async () => {
-    expect((await refused(enc.encode('a\n"abc\n'), 'text/csv')).message).toBe(`${CSV_PREFIX}'Error tokenizing data. C error: EOF inside string starting at row 2'`);
+    expect((await refused(enc.encode('a\n"abc\n'), 'text/csv')).message).toBe(
+      `${CSV_PREFIX}'Error tokenizing data. C error: EOF inside string starting at row 2'`,
+    );
     const e = await refused(new Uint8Array([0x61, 0x0a, 0xc3, 0x28]), 'text/csv');
     expect(e.message).toBe(`${CSV_PREFIX}''utf-8' codec can't decode byte 0xc3 in position 2: invalid start byte'`);
   });
@@ -142,7 +144,11 @@ describe('text/csv with a schema: read_csv(dtype=…)', () => {
   it('tensor and complex schemas are refused like MLflow (pandas_types() raises)', async () => {
     const t = await refused(enc.encode('a\n1\n'), 'text/csv', { kind: 'tensors', specs: [ts(null, 'float32', [-1, 1])] });
     expect(t.httpStatus).toBe(400);
-    expect(t.message).toBe(`${CSV_PREFIX}'TensorSpec only supports numpy types, use numpy_type() instead'`);
+    // MLflow's text, then what to send instead
+    expect(t.message).toBe(
+      `${CSV_PREFIX}'TensorSpec only supports numpy types, use numpy_type() instead' ` +
+        'This model takes a tensor: send it as JSON, e.g. {"inputs": [[...], ...]} with float32 values of shape (-1, 1).',
+    );
     const c = await refused(enc.encode('q\n1\n'), 'text/csv', cols(cs('q', { type: 'array', items: 'string' })));
     expect(c.message).toContain("input 'q' has type Array(string), which has no pandas type: send this model JSON instead of CSV");
   });
@@ -217,7 +223,10 @@ describe('application/vnd.apache.parquet', () => {
   it("pandas index columns (the 'pandas' metadata's index_columns) are dropped, as read_parquet makes them the index", async () => {
     const base = arrow.tableFromArrays({ a: Float64Array.from([1, 2]), __index_level_0__: BigInt64Array.from([10n, 11n]) });
     const meta = new Map([['pandas', JSON.stringify({ index_columns: ['__index_level_0__'], columns: [] })]]);
-    const table = new arrow.Table(new arrow.Schema(base.schema.fields, meta), base.batches.map((rb) => new arrow.RecordBatch(new arrow.Schema(base.schema.fields, meta), rb.data)));
+    const table = new arrow.Table(
+      new arrow.Schema(base.schema.fields, meta),
+      base.batches.map((rb) => new arrow.RecordBatch(new arrow.Schema(base.schema.fields, meta), rb.data)),
+    );
     const b = asColumns((await parseScoringRequest(parquetOf(table), 'application/vnd.apache.parquet', null)).batch as Batch);
     expect(b.columns.map((c) => c.name)).toEqual(['a']);
   });
@@ -259,21 +268,17 @@ describe('application/vnd.apache.parquet', () => {
     expect(asColumns(ok.batch as Batch).numRows).toBe(1);
   });
 
-  it(
-    'a file that expands beyond the 4 GiB decoder memory kills only the decoder worker (413); the next request works',
-    async () => {
-      // A 1 MiB entry on 4200 rows: one slice of 4.2 GB, more than the wasm memory can hold.
-      const bomb = await dictionaryBomb(1 << 20, 4200);
-      const e = await refused(bomb, 'application/vnd.apache.parquet');
-      expect(e.httpStatus).toBe(413);
-      expect(e.message).toMatch(
-        /^The request is too large: the Parquet data could not be decoded: the decoder failed \(.+\), most likely because the data expands beyond its memory\.$/,
-      );
-      const ok = await parseScoringRequest(parquetOf(arrow.tableFromArrays({ a: Float64Array.from([1, 2]) })), 'application/vnd.apache.parquet', null);
-      expect(asColumns(ok.batch as Batch).numRows).toBe(2);
-    },
-    180_000,
-  );
+  it('a file that expands beyond the 4 GiB decoder memory kills only the decoder worker (413); the next request works', async () => {
+    // A 1 MiB entry on 4200 rows: one slice of 4.2 GB, more than the wasm memory can hold.
+    const bomb = await dictionaryBomb(1 << 20, 4200);
+    const e = await refused(bomb, 'application/vnd.apache.parquet');
+    expect(e.httpStatus).toBe(413);
+    expect(e.message).toMatch(
+      /^The request is too large: the Parquet data could not be decoded: the decoder failed \(.+\), most likely because the data expands beyond its memory\.$/,
+    );
+    const ok = await parseScoringRequest(parquetOf(arrow.tableFromArrays({ a: Float64Array.from([1, 2]) })), 'application/vnd.apache.parquet', null);
+    expect(asColumns(ok.batch as Batch).numRows).toBe(2);
+  }, 180_000);
 
   it('a string column with a dictionary decodes quickly and exactly (200k rows)', async () => {
     const n = 200_000;
@@ -333,7 +338,10 @@ describe('application/vnd.apache.arrow.stream / .file', () => {
     const field = new arrow.Field('t', new arrow.Timestamp(arrow.TimeUnit.MICROSECOND, 'UTC'));
     const data = arrow.makeData({ type: field.type, length: 1, data: BigInt64Array.from([0n]) } as never);
     const schema = new arrow.Schema([field]);
-    const table = new arrow.Table(schema, new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: 1, children: [data] })));
+    const table = new arrow.Table(
+      schema,
+      new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: 1, children: [data] })),
+    );
     const ipc = arrow.tableToIPC(table, 'stream');
     const e = await refused(ipc, 'application/vnd.apache.arrow.stream', cols(cs('t', 'datetime')));
     expect(e.errorCode).toBe('INVALID_PARAMETER_VALUE');

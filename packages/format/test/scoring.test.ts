@@ -125,7 +125,9 @@ describe('golden predictions encode to the exact text MLflow returned', () => {
     // json.dumps of the golden values as Python would write them; floats print in repr form.
     if (Array.isArray(v)) return `[${v.map((x) => pythonDumps(x, floats)).join(', ')}]`;
     if (v !== null && typeof v === 'object') {
-      return `{${Object.entries(v).map(([k, x]) => `"${k}": ${pythonDumps(x, floats)}`).join(', ')}}`;
+      return `{${Object.entries(v)
+        .map(([k, x]) => `"${k}": ${pythonDumps(x, floats)}`)
+        .join(', ')}}`;
     }
     const n = v as number;
     if (!floats) return String(n);

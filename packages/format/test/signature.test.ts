@@ -115,9 +115,17 @@ describe('invalid signatures give clear errors', () => {
     ['not a list', '{"type": "double"}', /expected a JSON list/],
     ['empty', '[]', /at least one input/],
     ['unknown type', '[{"type": "decimal", "name": "x"}]', /unknown type "decimal"/],
-    ['mixed tensor and columns', '[{"type": "double", "name": "x"}, {"name": "t", "type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1]}}]', /cannot mix/],
+    [
+      'mixed tensor and columns',
+      '[{"type": "double", "name": "x"}, {"name": "t", "type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1]}}]',
+      /cannot mix/,
+    ],
     ['partly named', '[{"type": "double", "name": "x"}, {"type": "double"}]', /all inputs are named or none/],
-    ['two unnamed tensors', '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1]}}, {"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1]}}]', /requires names/],
+    [
+      'two unnamed tensors',
+      '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1]}}, {"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1]}}]',
+      /requires names/,
+    ],
     ['unnamed optional', '[{"type": "double", "required": false}]', /cannot be optional/],
     ['bad dtype', '[{"type": "tensor", "tensor-spec": {"dtype": "<U10", "shape": [-1]}}]', /unsupported tensor dtype "<U10"/],
     ['bad shape', '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-2]}}]', /tensor shape/],
@@ -136,8 +144,8 @@ describe('invalid signatures give clear errors', () => {
   it('rejects bad params', () => {
     expect(() => parseParams('[{"name": "b", "default": "x", "shape": null, "type": "binary"}]')).toThrow(/binary is not supported/);
     expect(() => parseParams('[{"name": "a", "default": 1, "shape": [2], "type": "long"}]')).toThrow(/shape must be null or \[-1\]/);
-    expect(() => parseParams('[{"name": "a", "default": 1, "shape": null, "type": "long"}, {"name": "a", "default": 2, "shape": null, "type": "long"}]')).toThrow(
-      /duplicate param name "a"/,
-    );
+    expect(() =>
+      parseParams('[{"name": "a", "default": 1, "shape": null, "type": "long"}, {"name": "a", "default": 2, "shape": null, "type": "long"}]'),
+    ).toThrow(/duplicate param name "a"/);
   });
 });

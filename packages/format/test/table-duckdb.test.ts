@@ -41,9 +41,7 @@ describe('DuckDB cross-check', () => {
 
     const meta = await query(`SELECT count(DISTINCT row_group_id) AS groups, min(compression) AS codec FROM parquet_metadata('${path}')`);
     expect(meta).toEqual([{ groups: '4', codec: 'ZSTD' }]);
-    const rows = await query(
-      `SELECT id, x, f, i, ok, s, hex(b) AS b, epoch_ns(t)::VARCHAR AS t, l FROM read_parquet('${path}') ORDER BY id`,
-    );
+    const rows = await query(`SELECT id, x, f, i, ok, s, hex(b) AS b, epoch_ns(t)::VARCHAR AS t, l FROM read_parquet('${path}') ORDER BY id`);
     const all = mixedBatch(2000);
     const col = (name: string) => all.columns.find((c) => c.name === name)!;
     const expected = Array.from({ length: 2000 }, (_, i) => ({
@@ -53,7 +51,9 @@ describe('DuckDB cross-check', () => {
       i: columnValue(col('i'), i),
       ok: columnValue(col('ok'), i),
       s: columnValue(col('s'), i),
-      b: Buffer.from(columnValue(col('b'), i) as Uint8Array).toString('hex').toUpperCase(),
+      b: Buffer.from(columnValue(col('b'), i) as Uint8Array)
+        .toString('hex')
+        .toUpperCase(),
       t: String(columnValue(col('t'), i)),
       l: columnValue(col('l'), i),
     }));
@@ -80,7 +80,10 @@ describe('DuckDB cross-check', () => {
     expect((x!.values as Float64Array)[99_999]).toBe(49_999.5);
     expect(Array.from(s!.validity!).filter((v) => v === 0)).toHaveLength(33_334);
     expect([columnValue(s!, 0), columnValue(s!, 1), columnValue(s!, 99_998)]).toEqual([null, 's1', 's99998']);
-    expect([columnValue(l!, 0), columnValue(l!, 99_999)]).toEqual([[0n, 1n], [99_999n, 100_000n]]);
+    expect([columnValue(l!, 0), columnValue(l!, 99_999)]).toEqual([
+      [0n, 1n],
+      [99_999n, 100_000n],
+    ]);
     const epoch2024 = BigInt(Date.UTC(2024, 0, 1)) * 1_000_000n;
     expect([(t!.values as BigInt64Array)[0], (t!.values as BigInt64Array)[12_345]]).toEqual([epoch2024, epoch2024 + 12_345_000n]);
   });

@@ -35,7 +35,7 @@ export function mixedBatch(n: number, from = 0): ColumnBatch {
     { name: 'x', dtype: 'float64', values: x, validity: xValid },
     { name: 'f', dtype: 'float32', values: Float32Array.from({ length: n }, (_, i) => r(i) / 8) },
     { name: 'i', dtype: 'int32', values: Int32Array.from({ length: n }, (_, i) => (r(i) % 2 ? -r(i) : r(i))) },
-    { name: 'ok', dtype: 'bool', values: Uint8Array.from({ length: n }, (_, i) => r(i) % 3 === 0 ? 1 : 0), validity: okValid },
+    { name: 'ok', dtype: 'bool', values: Uint8Array.from({ length: n }, (_, i) => (r(i) % 3 === 0 ? 1 : 0)), validity: okValid },
     { name: 's', dtype: 'str', values: Utf8Array.fromStrings(strings), validity: sValid },
     { name: 'b', dtype: 'bytes', values: BinaryArray.fromBuffers(Array.from({ length: n }, (_, i) => Uint8Array.of(r(i) % 256, (r(i) * 7) % 256, 0xff))) },
     { name: 't', dtype: 'datetime64[ns]', values: BigInt64Array.from({ length: n }, (_, i) => 1_700_000_000_000_000_000n + BigInt(r(i)) * 1_000_001_000n) },
@@ -46,7 +46,10 @@ export function mixedBatch(n: number, from = 0): ColumnBatch {
 
 /** `n` rows of an unnamed float32 tensor of shape [n, 3]. */
 export function tensorBatch(n: number, from = 0): TensorBatch {
-  return { kind: 'tensors', tensors: [{ name: null, dtype: 'float32', shape: [n, 3], values: Float32Array.from({ length: 3 * n }, (_, k) => from * 3 + k + 0.25) }] };
+  return {
+    kind: 'tensors',
+    tensors: [{ name: null, dtype: 'float32', shape: [n, 3], values: Float32Array.from({ length: 3 * n }, (_, k) => from * 3 + k + 0.25) }],
+  };
 }
 
 /** A column's values as plain JS (null where missing; bigints and bytes kept as they are). */
@@ -77,7 +80,10 @@ export function rowsOf(b: ColumnBatch): Record<string, unknown>[] {
 }
 
 /** Read a whole table through the chunked reader: its chunks and their concatenation. */
-export async function readChunks(source: TableSource, opts: TableReaderOptions = {}): Promise<{ chunks: TableChunk[]; batch: Batch; numRows: number | undefined; columns: readonly string[] }> {
+export async function readChunks(
+  source: TableSource,
+  opts: TableReaderOptions = {},
+): Promise<{ chunks: TableChunk[]; batch: Batch; numRows: number | undefined; columns: readonly string[] }> {
   const reader = await openTableReader(source, opts);
   const chunks: TableChunk[] = [];
   for await (const c of reader) chunks.push(c);

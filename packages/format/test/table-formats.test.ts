@@ -5,13 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  CONTENT_TYPE_SHORT_NAMES,
-  contentTypeForFile,
-  sniffTableFormat,
-  TABLE_FILE_EXTENSIONS,
-  tableFormatForFile,
-} from '../src/index.js';
+import { CONTENT_TYPE_SHORT_NAMES, contentTypeForFile, sniffTableFormat, TABLE_FILE_EXTENSIONS, tableFormatForFile } from '../src/index.js';
 
 describe('file extensions and content types', () => {
   it('tableFormatForFile maps every known extension, case-insensitively, and nothing else', () => {

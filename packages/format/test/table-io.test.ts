@@ -97,7 +97,16 @@ describe('round trips: every writer, read back in chunks', () => {
     const path = await writeTable('mixed.csv', parts);
     const schema: Schema = {
       kind: 'columns',
-      specs: [cs('id', 'long'), cs('x', 'double'), cs('f', 'float'), cs('i', 'integer'), cs('ok', 'boolean'), cs('s', 'string'), cs('b', 'binary'), cs('t', 'datetime')],
+      specs: [
+        cs('id', 'long'),
+        cs('x', 'double'),
+        cs('f', 'float'),
+        cs('i', 'integer'),
+        cs('ok', 'boolean'),
+        cs('s', 'string'),
+        cs('b', 'binary'),
+        cs('t', 'datetime'),
+      ],
     };
     const { chunks, batch } = await readChunks(path, { batchRows: 300, schema });
     expectChunkLayout(chunks, 2001, 300);
@@ -181,7 +190,11 @@ describe('round trips: every writer, read back in chunks', () => {
 
   it('wide rows give chunks of fewer rows than batchRows (maxChunkBytes)', async () => {
     const n = 200;
-    const big: ColumnBatch = { kind: 'columns', numRows: n, columns: [{ name: 'blob', dtype: 'str', values: Utf8Array.fromStrings(Array.from({ length: n }, (_, i) => `${i}`.padEnd(10_000, 'x'))) }] };
+    const big: ColumnBatch = {
+      kind: 'columns',
+      numRows: n,
+      columns: [{ name: 'blob', dtype: 'str', values: Utf8Array.fromStrings(Array.from({ length: n }, (_, i) => `${i}`.padEnd(10_000, 'x'))) }],
+    };
     for (const ext of ['parquet', 'arrow', 'arrows', 'csv']) {
       const path = await writeTable(`wide.${ext}`, [big]);
       const { chunks, batch } = await readChunks(path, { batchRows: 1000, maxChunkBytes: 100_000 });
@@ -372,7 +385,10 @@ describe('limits and cancellation', () => {
     const field = new arrow.Field('t', new arrow.Timestamp(arrow.TimeUnit.MICROSECOND, 'UTC'));
     const data = arrow.makeData({ type: field.type, length: 1, data: BigInt64Array.from([0n]) } as never);
     const schema = new arrow.Schema([field]);
-    const table = new arrow.Table(schema, new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: 1, children: [data] })));
+    const table = new arrow.Table(
+      schema,
+      new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: 1, children: [data] })),
+    );
     await writeFile(tmp.path('tz.parquet'), writeParquet(WasmTable.fromIPCStream(arrow.tableToIPC(table, 'stream'))));
     const e = await readError(tmp.path('tz.parquet'), { schema: { kind: 'columns', specs: [cs('t', 'datetime')] } });
     expect(e.problem).toBe('schema');
@@ -425,7 +441,10 @@ describe('writers: temporary file, atomic rename, abort', () => {
     const w = await openTableWriter(tmp.path('mismatch.parquet'));
     await w.write(mixedBatch(10));
     const other = mixedBatch(10);
-    const changed: ColumnBatch = { ...other, columns: other.columns.map((c) => (c.name === 'i' ? { name: 'i', dtype: 'float64', values: new Float64Array(10) } : c)) };
+    const changed: ColumnBatch = {
+      ...other,
+      columns: other.columns.map((c) => (c.name === 'i' ? { name: 'i', dtype: 'float64', values: new Float64Array(10) } : c)),
+    };
     await expect(w.write(changed)).rejects.toThrow(/batch 2 does not match the first batch: column "i" has Arrow type Float64, in the first batch Int32/);
     await expect(w.close()).rejects.toThrow(TableWriteError);
     await w.abort();

@@ -35,24 +35,20 @@ afterAll(async () => {
   await tmp.cleanup();
 });
 
-it(
-  `reading ${ROWS} rows of Parquet in chunks of ${BATCH_ROWS} keeps RSS growth under 25% of the decoded size`,
-  async () => {
-    const file = tmp.path('big.parquet');
-    const written = await child('write', file, String(ROWS));
-    const read = await child('read', file, String(BATCH_ROWS));
-    const decoded = read.decodedBytes as number;
-    const growth = Math.max(read.peakRss as number, read.maxRss as number) - (read.baseRss as number);
-    const mb = (x: number): string => `${(x / 2 ** 20).toFixed(0)} MiB`;
-    console.log(
-      `table-memory: wrote ${ROWS} rows in ${((written.ms as number) / 1000).toFixed(1)} s (${mb((await stat(file)).size)} on disk); ` +
-        `read them in ${((read.ms as number) / 1000).toFixed(1)} s, ${read.chunks as number} chunks, ${mb(decoded)} decoded; ` +
-        `RSS before ${mb(read.baseRss as number)}, peak growth ${mb(growth)} (${((100 * growth) / decoded).toFixed(1)}% of the decoded size)`,
-    );
-    expect(read).toMatchObject({ rows: ROWS, numRows: ROWS, ordered: true, maxChunkRows: BATCH_ROWS, chunks: Math.ceil(ROWS / BATCH_ROWS) });
-    expect(read.sums).toEqual(written.sums);
-    expect(decoded).toBeGreaterThan(1e9);
-    expect(growth).toBeLessThan(0.25 * decoded);
-  },
-  180_000,
-);
+it(`reading ${ROWS} rows of Parquet in chunks of ${BATCH_ROWS} keeps RSS growth under 25% of the decoded size`, async () => {
+  const file = tmp.path('big.parquet');
+  const written = await child('write', file, String(ROWS));
+  const read = await child('read', file, String(BATCH_ROWS));
+  const decoded = read.decodedBytes as number;
+  const growth = Math.max(read.peakRss as number, read.maxRss as number) - (read.baseRss as number);
+  const mb = (x: number): string => `${(x / 2 ** 20).toFixed(0)} MiB`;
+  console.log(
+    `table-memory: wrote ${ROWS} rows in ${((written.ms as number) / 1000).toFixed(1)} s (${mb((await stat(file)).size)} on disk); ` +
+      `read them in ${((read.ms as number) / 1000).toFixed(1)} s, ${read.chunks as number} chunks, ${mb(decoded)} decoded; ` +
+      `RSS before ${mb(read.baseRss as number)}, peak growth ${mb(growth)} (${((100 * growth) / decoded).toFixed(1)}% of the decoded size)`,
+  );
+  expect(read).toMatchObject({ rows: ROWS, numRows: ROWS, ordered: true, maxChunkRows: BATCH_ROWS, chunks: Math.ceil(ROWS / BATCH_ROWS) });
+  expect(read.sums).toEqual(written.sums);
+  expect(decoded).toBeGreaterThan(1e9);
+  expect(growth).toBeLessThan(0.25 * decoded);
+}, 180_000);

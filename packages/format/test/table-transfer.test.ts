@@ -117,7 +117,10 @@ describe('batches across worker threads', () => {
       const back: Batch[] = [];
       for await (const chunk of reader) back.push((await roundTrip(chunk.batch)).batch);
       const x = all.columns.find((c) => c.name === 'x')!;
-      const doubled = { ...all, columns: all.columns.map((c) => (c === x ? { ...x, values: (x.values as Float64Array).map((v) => v * 2) } : c)) } as ColumnBatch;
+      const doubled = {
+        ...all,
+        columns: all.columns.map((c) => (c === x ? { ...x, values: (x.values as Float64Array).map((v) => v * 2) } : c)),
+      } as ColumnBatch;
       const { concatBatches } = await import('../src/batch/combine.js');
       expectSameColumns(concatBatches(back), doubled);
     } finally {

@@ -23,14 +23,20 @@ function yamlError(fn: () => unknown): YamlError {
 }
 
 describe('MLflow 3.5 fixtures round-trip byte for byte', () => {
-  const dirs = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  const dirs = readdirSync(FIXTURES, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name);
 
   it('finds the fixture models', () => {
     expect(dirs.length).toBeGreaterThanOrEqual(4);
   });
 
   for (const dir of dirs) {
-    for (const [file, sortKeys] of [['MLmodel', true], ['conda.yaml', true], ['python_env.yaml', false]] as const) {
+    for (const [file, sortKeys] of [
+      ['MLmodel', true],
+      ['conda.yaml', true],
+      ['python_env.yaml', false],
+    ] as const) {
       it(`${dir}/${file}`, () => {
         const text = readFileSync(new URL(`${dir}/${file}`, FIXTURES), 'utf8');
         expect(dumpYaml(loadYaml(text, { file }), { sortKeys })).toBe(text);
@@ -59,8 +65,42 @@ interface DumpCase {
 // Expected outputs generated with PyYAML 6.0.3: yaml.safe_dump(input, default_flow_style=False[, sort_keys=False]).
 const CASES: DumpCase[] = [
   {
-    name: "implicit",
-    input: { "bool_yes": "yes", "bool_On": "On", "bool_True": "True", "bool_FALSE": "FALSE", "null": "null", "Null": "Null", "tilde": "~", "empty": "", "int": "12", "signed_int": "+12", "octal": "012", "hex": "0x1F", "bin": "0b101", "underscore": "1_000", "sexagesimal": "1:20", "float": "14.3", "dot_float": ".5", "exp_without_dot": "1e3", "exp_float": "1.0e+3", "inf": ".inf", "neg_inf": "-.Inf", "nan": ".NaN", "date": "2024-01-01", "timestamp": "2024-10-29 07:39:02.032550", "iso_ts": "2024-1-1T10:00:00Z", "merge": "<<", "value": "=", "version": "3.11.2", "python_octal": "0o12", "y": "y", "plain": "mlflow.sklearn", "pip": "pip<=23.0.1", "dash_r": "-r requirements.txt" },
+    name: 'implicit',
+    input: {
+      bool_yes: 'yes',
+      bool_On: 'On',
+      bool_True: 'True',
+      bool_FALSE: 'FALSE',
+      null: 'null',
+      Null: 'Null',
+      tilde: '~',
+      empty: '',
+      int: '12',
+      signed_int: '+12',
+      octal: '012',
+      hex: '0x1F',
+      bin: '0b101',
+      underscore: '1_000',
+      sexagesimal: '1:20',
+      float: '14.3',
+      dot_float: '.5',
+      exp_without_dot: '1e3',
+      exp_float: '1.0e+3',
+      inf: '.inf',
+      neg_inf: '-.Inf',
+      nan: '.NaN',
+      date: '2024-01-01',
+      timestamp: '2024-10-29 07:39:02.032550',
+      iso_ts: '2024-1-1T10:00:00Z',
+      merge: '<<',
+      value: '=',
+      version: '3.11.2',
+      python_octal: '0o12',
+      y: 'y',
+      plain: 'mlflow.sklearn',
+      pip: 'pip<=23.0.1',
+      dash_r: '-r requirements.txt',
+    },
     expected: y(
       "'Null': 'Null'",
       "bin: '0b101'",
@@ -68,12 +108,12 @@ const CASES: DumpCase[] = [
       "bool_On: 'On'",
       "bool_True: 'True'",
       "bool_yes: 'yes'",
-      "dash_r: -r requirements.txt",
+      'dash_r: -r requirements.txt',
       "date: '2024-01-01'",
       "dot_float: '.5'",
       "empty: ''",
       "exp_float: '1.0e+3'",
-      "exp_without_dot: 1e3",
+      'exp_without_dot: 1e3',
       "float: '14.3'",
       "hex: '0x1F'",
       "inf: '.inf'",
@@ -84,22 +124,49 @@ const CASES: DumpCase[] = [
       "neg_inf: '-.Inf'",
       "'null': 'null'",
       "octal: '012'",
-      "pip: pip<=23.0.1",
-      "plain: mlflow.sklearn",
-      "python_octal: 0o12",
+      'pip: pip<=23.0.1',
+      'plain: mlflow.sklearn',
+      'python_octal: 0o12',
       "sexagesimal: '1:20'",
       "signed_int: '+12'",
       "tilde: '~'",
       "timestamp: '2024-10-29 07:39:02.032550'",
       "underscore: '1_000'",
       "value: '='",
-      "version: 3.11.2",
-      "y: y"
+      'version: 3.11.2',
+      'y: y',
     ),
   },
   {
-    name: "indicators",
-    input: { "leading_space": " x", "trailing_space": "x ", "colon_space": "a: b", "colon_inside": "a:b", "space_hash": "a #b", "hash_inside": "a#b", "dash_space": "- a", "dash": "-a", "question": "? a", "doc_start": "---", "doc_end": "...", "quote": "it's", "leading_quote": "'q'", "leading_dquote": "\"q\"", "star": "*x", "amp": "&x", "bang": "!x", "percent": "%x", "at": "@x", "backtick": "`x", "bracket": "[a]", "brace": "{a}", "pipe": "|", "gt": ">", "comma_inside": "a,b", "url": "http://x.y/z?q=1#frag" },
+    name: 'indicators',
+    input: {
+      leading_space: ' x',
+      trailing_space: 'x ',
+      colon_space: 'a: b',
+      colon_inside: 'a:b',
+      space_hash: 'a #b',
+      hash_inside: 'a#b',
+      dash_space: '- a',
+      dash: '-a',
+      question: '? a',
+      doc_start: '---',
+      doc_end: '...',
+      quote: "it's",
+      leading_quote: "'q'",
+      leading_dquote: '"q"',
+      star: '*x',
+      amp: '&x',
+      bang: '!x',
+      percent: '%x',
+      at: '@x',
+      backtick: '`x',
+      bracket: '[a]',
+      brace: '{a}',
+      pipe: '|',
+      gt: '>',
+      comma_inside: 'a,b',
+      url: 'http://x.y/z?q=1#frag',
+    },
     expected: y(
       "amp: '&x'",
       "at: '@x'",
@@ -107,16 +174,16 @@ const CASES: DumpCase[] = [
       "bang: '!x'",
       "brace: '{a}'",
       "bracket: '[a]'",
-      "colon_inside: a:b",
+      'colon_inside: a:b',
       "colon_space: 'a: b'",
-      "comma_inside: a,b",
-      "dash: -a",
+      'comma_inside: a,b',
+      'dash: -a',
       "dash_space: '- a'",
       "doc_end: '...'",
       "doc_start: '---'",
       "gt: '>'",
-      "hash_inside: a#b",
-      "leading_dquote: '\"q\"'",
+      'hash_inside: a#b',
+      'leading_dquote: \'"q"\'',
       "leading_quote: '''q'''",
       "leading_space: ' x'",
       "percent: '%x'",
@@ -126,275 +193,307 @@ const CASES: DumpCase[] = [
       "space_hash: 'a #b'",
       "star: '*x'",
       "trailing_space: 'x '",
-      "url: http://x.y/z?q=1#frag"
+      'url: http://x.y/z?q=1#frag',
     ),
   },
   {
-    name: "floats",
-    input: [new PyFloat(1), 0.5, new PyFloat(-2), 1e-05, 0.0001, new PyFloat(1e+16), new PyFloat(1000000000000000), new PyFloat(1e+20), new PyFloat(1.5e+300), new PyFloat(-0), Infinity, -Infinity, NaN, 123456789.123, 5e-324, 0.30000000000000004, new PyFloat(1e+22), new PyFloat(1.2345678901234568e+16)],
+    name: 'floats',
+    input: [
+      new PyFloat(1),
+      0.5,
+      new PyFloat(-2),
+      1e-5,
+      0.0001,
+      new PyFloat(1e16),
+      new PyFloat(1000000000000000),
+      new PyFloat(1e20),
+      new PyFloat(1.5e300),
+      new PyFloat(-0),
+      Infinity,
+      -Infinity,
+      NaN,
+      123456789.123,
+      5e-324,
+      0.30000000000000004,
+      new PyFloat(1e22),
+      new PyFloat(1.2345678901234568e16),
+    ],
     expected: y(
-      "- 1.0",
-      "- 0.5",
-      "- -2.0",
-      "- 1.0e-05",
-      "- 0.0001",
-      "- 1.0e+16",
-      "- 1000000000000000.0",
-      "- 1.0e+20",
-      "- 1.5e+300",
-      "- -0.0",
-      "- .inf",
-      "- -.inf",
-      "- .nan",
-      "- 123456789.123",
-      "- 5.0e-324",
-      "- 0.30000000000000004",
-      "- 1.0e+22",
-      "- 1.2345678901234568e+16"
+      '- 1.0',
+      '- 0.5',
+      '- -2.0',
+      '- 1.0e-05',
+      '- 0.0001',
+      '- 1.0e+16',
+      '- 1000000000000000.0',
+      '- 1.0e+20',
+      '- 1.5e+300',
+      '- -0.0',
+      '- .inf',
+      '- -.inf',
+      '- .nan',
+      '- 123456789.123',
+      '- 5.0e-324',
+      '- 0.30000000000000004',
+      '- 1.0e+22',
+      '- 1.2345678901234568e+16',
     ),
   },
   {
-    name: "ints",
+    name: 'ints',
     input: [0, -5, 9007199254740993n, 100000000000000000000n, 1000000000000000000000n],
+    expected: y('- 0', '- -5', '- 9007199254740993', '- 100000000000000000000', '- 1000000000000000000000'),
+  },
+  {
+    name: 'unicode',
+    input: {
+      name: 'caf\u00e9',
+      emoji: '\ud83d\ude00',
+      tab: 'a\tb',
+      cr: 'a\rb',
+      nel: '\u0085',
+      nbsp: '\u00a0',
+      bell: '\u0007',
+      esc: '\u001b',
+      nul: '\u0000',
+      bom: '\ufeff',
+      cjk: '\u4e2d\u6587',
+      ls: '\u2028',
+      del: '\u007f',
+      backslash_only: 'a\\b',
+      'key \u00e9': 1,
+    },
     expected: y(
-      "- 0",
-      "- -5",
-      "- 9007199254740993",
-      "- 100000000000000000000",
-      "- 1000000000000000000000"
+      'backslash_only: a\\b',
+      'bell: "\\a"',
+      'bom: "\\uFEFF"',
+      'cjk: "\\u4E2D\\u6587"',
+      'cr: "a\\rb"',
+      'del: "\\x7F"',
+      'emoji: "\\U0001F600"',
+      'esc: "\\e"',
+      '"key \\xE9": 1',
+      'ls: "\\L"',
+      'name: "caf\\xE9"',
+      'nbsp: "\\_"',
+      'nel: "\\N"',
+      'nul: "\\0"',
+      'tab: "a\\tb"',
     ),
   },
   {
-    name: "unicode",
-    input: { "name": "caf\u00e9", "emoji": "\ud83d\ude00", "tab": "a\tb", "cr": "a\rb", "nel": "\u0085", "nbsp": "\u00a0", "bell": "\u0007", "esc": "\u001b", "nul": "\u0000", "bom": "\ufeff", "cjk": "\u4e2d\u6587", "ls": "\u2028", "del": "\u007f", "backslash_only": "a\\b", "key \u00e9": 1 },
-    expected: y(
-      "backslash_only: a\\b",
-      "bell: \"\\a\"",
-      "bom: \"\\uFEFF\"",
-      "cjk: \"\\u4E2D\\u6587\"",
-      "cr: \"a\\rb\"",
-      "del: \"\\x7F\"",
-      "emoji: \"\\U0001F600\"",
-      "esc: \"\\e\"",
-      "\"key \\xE9\": 1",
-      "ls: \"\\L\"",
-      "name: \"caf\\xE9\"",
-      "nbsp: \"\\_\"",
-      "nel: \"\\N\"",
-      "nul: \"\\0\"",
-      "tab: \"a\\tb\""
-    ),
-  },
-  {
-    name: "multiline",
-    input: { "two_lines": "a\nb", "blank_line": "a\n\nb", "trailing_newline": "a\n", "leading_newline": "\na", "space_before_break": "a \nb", "space_after_break": "a\n b", "quote_multi": "it's\nok", "key\nwith break": "v", "": "empty key" },
+    name: 'multiline',
+    input: {
+      two_lines: 'a\nb',
+      blank_line: 'a\n\nb',
+      trailing_newline: 'a\n',
+      leading_newline: '\na',
+      space_before_break: 'a \nb',
+      space_after_break: 'a\n b',
+      quote_multi: "it's\nok",
+      'key\nwith break': 'v',
+      '': 'empty key',
+    },
     expected: y(
       "? ''",
-      ": empty key",
+      ': empty key',
       "blank_line: 'a",
-      "",
-      "",
+      '',
+      '',
       "  b'",
       "? 'key",
-      "",
+      '',
       "  with break'",
-      ": v",
+      ': v',
       "leading_newline: '",
-      "",
+      '',
       "  a'",
       "quote_multi: 'it''s",
-      "",
+      '',
       "  ok'",
-      "space_after_break: \"a\\n b\"",
-      "space_before_break: \"a \\nb\"",
+      'space_after_break: "a\\n b"',
+      'space_before_break: "a \\nb"',
       "trailing_newline: 'a",
-      "",
+      '',
       "  '",
       "two_lines: 'a",
-      "",
-      "  b'"
+      '',
+      "  b'",
     ),
   },
   {
-    name: "folding",
-    input: { "signature": { "inputs": "[{\"type\": \"double\", \"name\": \"sepal_length\", \"required\": true}, {\"type\": \"double\", \"name\": \"sepal_width\", \"required\": true}, {\"type\": \"double\", \"name\": \"petal_length\", \"required\": true}, {\"type\": \"double\", \"name\": \"petal_width\", \"required\": true}]", "params": null }, "plain_long": "word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11 word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36 word37 word38 word39", "in_list": ["word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11 word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36 word37 word38 word39", { "deep": "word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11 word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36 word37 word38 word39" }], "double_long": "caf\u00e9 word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11 word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36 word37 word38 word39 \u00e9", "double_spaces": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx   yyyyyyyyyyyyyyyyyyyy zzzzzzzzzz", "single_double_space": "it's aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa  bbbbbbbbbb c", "no_spaces": "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk": "long key", "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk": "simple key 122", "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk": "complex key 123" },
+    name: 'folding',
+    input: {
+      signature: {
+        inputs:
+          '[{"type": "double", "name": "sepal_length", "required": true}, {"type": "double", "name": "sepal_width", "required": true}, {"type": "double", "name": "petal_length", "required": true}, {"type": "double", "name": "petal_width", "required": true}]',
+        params: null,
+      },
+      plain_long:
+        'word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11 word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36 word37 word38 word39',
+      in_list: [
+        'word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11 word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36 word37 word38 word39',
+        {
+          deep: 'word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11 word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36 word37 word38 word39',
+        },
+      ],
+      double_long:
+        'caf\u00e9 word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11 word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36 word37 word38 word39 \u00e9',
+      double_spaces: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx   yyyyyyyyyyyyyyyyyyyy zzzzzzzzzz',
+      single_double_space: "it's aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa  bbbbbbbbbb c",
+      no_spaces:
+        'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk',
+      kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk: 'long key',
+      kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk: 'simple key 122',
+      kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk: 'complex key 123',
+    },
     expected: y(
-      "double_long: \"caf\\xE9 word0 word1 word2 word3 word4 word5 word6 word7 word8 word9\\",
-      "  \\ word10 word11 word12 word13 word14 word15 word16 word17 word18 word19 word20 word21\\",
-      "  \\ word22 word23 word24 word25 word26 word27 word28 word29 word30 word31 word32 word33\\",
-      "  \\ word34 word35 word36 word37 word38 word39 \\xE9\"",
-      "double_spaces: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx   yyyyyyyyyyyyyyyyyyyy",
-      "  zzzzzzzzzz",
-      "in_list:",
-      "- word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11 word12",
-      "  word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24",
-      "  word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36",
-      "  word37 word38 word39",
-      "- deep: word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11",
-      "    word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23",
-      "    word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35",
-      "    word36 word37 word38 word39",
-      "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk: simple",
-      "  key 122",
-      "? kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk",
-      ": complex key 123",
-      "? kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk",
-      ": long key",
-      "no_spaces: kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk",
-      "plain_long: word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11",
-      "  word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23",
-      "  word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35",
-      "  word36 word37 word38 word39",
-      "signature:",
-      "  inputs: '[{\"type\": \"double\", \"name\": \"sepal_length\", \"required\": true}, {\"type\":",
-      "    \"double\", \"name\": \"sepal_width\", \"required\": true}, {\"type\": \"double\", \"name\":",
-      "    \"petal_length\", \"required\": true}, {\"type\": \"double\", \"name\": \"petal_width\", \"required\":",
+      'double_long: "caf\\xE9 word0 word1 word2 word3 word4 word5 word6 word7 word8 word9\\',
+      '  \\ word10 word11 word12 word13 word14 word15 word16 word17 word18 word19 word20 word21\\',
+      '  \\ word22 word23 word24 word25 word26 word27 word28 word29 word30 word31 word32 word33\\',
+      '  \\ word34 word35 word36 word37 word38 word39 \\xE9"',
+      'double_spaces: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx   yyyyyyyyyyyyyyyyyyyy',
+      '  zzzzzzzzzz',
+      'in_list:',
+      '- word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11 word12',
+      '  word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24',
+      '  word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36',
+      '  word37 word38 word39',
+      '- deep: word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11',
+      '    word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23',
+      '    word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35',
+      '    word36 word37 word38 word39',
+      'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk: simple',
+      '  key 122',
+      '? kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk',
+      ': complex key 123',
+      '? kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk',
+      ': long key',
+      'no_spaces: kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk',
+      'plain_long: word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11',
+      '  word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23',
+      '  word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35',
+      '  word36 word37 word38 word39',
+      'signature:',
+      '  inputs: \'[{"type": "double", "name": "sepal_length", "required": true}, {"type":',
+      '    "double", "name": "sepal_width", "required": true}, {"type": "double", "name":',
+      '    "petal_length", "required": true}, {"type": "double", "name": "petal_width", "required":',
       "    true}]'",
-      "  params: null",
+      '  params: null',
       "single_double_space: it's aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa  bbbbbbbbbb",
-      "  c"
+      '  c',
     ),
   },
   {
-    name: "nested",
-    input: { "a": [1, [2, 3], { "b": [], "c": {  } }, [[4]]], "d": [{ "e": 1, "f": [5, 6] }], "empty_list": [], "empty_map": {  }, "m": { "n": { "o": null } } },
+    name: 'nested',
+    input: { a: [1, [2, 3], { b: [], c: {} }, [[4]]], d: [{ e: 1, f: [5, 6] }], empty_list: [], empty_map: {}, m: { n: { o: null } } },
     expected: y(
-      "a:",
-      "- 1",
-      "- - 2",
-      "  - 3",
-      "- b: []",
-      "  c: {}",
-      "- - - 4",
-      "d:",
-      "- e: 1",
-      "  f:",
-      "  - 5",
-      "  - 6",
-      "empty_list: []",
-      "empty_map: {}",
-      "m:",
-      "  n:",
-      "    o: null"
+      'a:',
+      '- 1',
+      '- - 2',
+      '  - 3',
+      '- b: []',
+      '  c: {}',
+      '- - - 4',
+      'd:',
+      '- e: 1',
+      '  f:',
+      '  - 5',
+      '  - 6',
+      'empty_list: []',
+      'empty_map: {}',
+      'm:',
+      '  n:',
+      '    o: null',
     ),
   },
   {
-    name: "top_plain",
-    input: "abc",
-    expected: y(
-      "abc",
-      "..."
-    ),
+    name: 'top_plain',
+    input: 'abc',
+    expected: y('abc', '...'),
   },
   {
-    name: "top_quoted",
-    input: "true",
-    expected: y(
-      "'true'"
-    ),
+    name: 'top_quoted',
+    input: 'true',
+    expected: y("'true'"),
   },
   {
-    name: "top_null",
+    name: 'top_null',
     input: null,
-    expected: y(
-      "null",
-      "..."
-    ),
+    expected: y('null', '...'),
   },
   {
-    name: "top_float",
+    name: 'top_float',
     input: new PyFloat(1),
-    expected: y(
-      "1.0",
-      "..."
-    ),
+    expected: y('1.0', '...'),
   },
   {
-    name: "top_list",
-    input: [1, "a", [2]],
-    expected: y(
-      "- 1",
-      "- a",
-      "- - 2"
-    ),
+    name: 'top_list',
+    input: [1, 'a', [2]],
+    expected: y('- 1', '- a', '- - 2'),
   },
   {
-    name: "top_empty_list",
+    name: 'top_empty_list',
     input: [],
-    expected: y(
-      "[]"
-    ),
+    expected: y('[]'),
   },
   {
-    name: "top_empty_map",
-    input: {  },
-    expected: y(
-      "{}"
-    ),
+    name: 'top_empty_map',
+    input: {},
+    expected: y('{}'),
   },
   {
-    name: "top_empty_str",
-    input: "",
-    expected: y(
-      "''"
-    ),
+    name: 'top_empty_str',
+    input: '',
+    expected: y("''"),
   },
   {
-    name: "single_long",
-    input: { "v": "it's: w0'' w1'' w2'' w3'' w4'' w5'' w6'' w7'' w8'' w9'' w10'' w11'' w12'' w13'' w14'' w15'' w16'' w17'' w18'' w19'' w20'' w21'' w22'' w23'' w24'' w25'' w26'' w27'' w28'' w29''  tail  end" },
+    name: 'single_long',
+    input: {
+      v: "it's: w0'' w1'' w2'' w3'' w4'' w5'' w6'' w7'' w8'' w9'' w10'' w11'' w12'' w13'' w14'' w15'' w16'' w17'' w18'' w19'' w20'' w21'' w22'' w23'' w24'' w25'' w26'' w27'' w28'' w29''  tail  end",
+    },
     expected: y(
       "v: 'it''s: w0'''' w1'''' w2'''' w3'''' w4'''' w5'''' w6'''' w7'''' w8'''' w9'''' w10''''",
       "  w11'''' w12'''' w13'''' w14'''' w15'''' w16'''' w17'''' w18'''' w19'''' w20''''",
-      "  w21'''' w22'''' w23'''' w24'''' w25'''' w26'''' w27'''' w28'''' w29''''  tail  end'"
+      "  w21'''' w22'''' w23'''' w24'''' w25'''' w26'''' w27'''' w28'''' w29''''  tail  end'",
     ),
   },
   {
-    name: "double_escape_fold",
-    input: { "v": "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9 abc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\t x" },
+    name: 'double_escape_fold',
+    input: {
+      v: '\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9 abc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\tabc\t x',
+    },
     expected: y(
-      "v: \"\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\",
-      "  \\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9 abc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\t\\",
-      "  abc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\t x\""
+      'v: "\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\',
+      '  \\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9\\xE9 abc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\t\\',
+      '  abc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\tabc\\t x"',
     ),
   },
   {
-    name: "double_leading_space_fold",
-    input: { "v": "\taaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa  b" },
-    expected: y(
-      "v: \"\\taaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\",
-      "  \\  b\""
-    ),
+    name: 'double_leading_space_fold',
+    input: { v: '\taaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa  b' },
+    expected: y('v: "\\taaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\', '  \\  b"'),
   },
   {
-    name: "order_unsorted",
-    input: new Map<string, unknown>([["b", 1], ["a", 2], ["B", 3], ["\u00e9", 4], ["\ud83d\ude00", 5], ["\uffff", 6], ["_", 7], ["10", 8], ["9", 9]]),
+    name: 'order_unsorted',
+    input: new Map<string, unknown>([
+      ['b', 1],
+      ['a', 2],
+      ['B', 3],
+      ['\u00e9', 4],
+      ['\ud83d\ude00', 5],
+      ['\uffff', 6],
+      ['_', 7],
+      ['10', 8],
+      ['9', 9],
+    ]),
     sortKeys: false,
-    expected: y(
-      "b: 1",
-      "a: 2",
-      "B: 3",
-      "\"\\xE9\": 4",
-      "\"\\U0001F600\": 5",
-      "\"\\uFFFF\": 6",
-      "_: 7",
-      "'10': 8",
-      "'9': 9"
-    ),
+    expected: y('b: 1', 'a: 2', 'B: 3', '"\\xE9": 4', '"\\U0001F600": 5', '"\\uFFFF": 6', '_: 7', "'10': 8", "'9': 9"),
   },
   {
-    name: "order_sorted",
-    input: { "b": 1, "a": 2, "B": 3, "\u00e9": 4, "\ud83d\ude00": 5, "\uffff": 6, "_": 7, "10": 8, "9": 9 },
-    expected: y(
-      "'10': 8",
-      "'9': 9",
-      "B: 3",
-      "_: 7",
-      "a: 2",
-      "b: 1",
-      "\"\\xE9\": 4",
-      "\"\\uFFFF\": 6",
-      "\"\\U0001F600\": 5"
-    ),
+    name: 'order_sorted',
+    input: { b: 1, a: 2, B: 3, '\u00e9': 4, '\ud83d\ude00': 5, '\uffff': 6, _: 7, '10': 8, '9': 9 },
+    expected: y("'10': 8", "'9': 9", 'B: 3', '_: 7', 'a: 2', 'b: 1', '"\\xE9": 4', '"\\uFFFF": 6', '"\\U0001F600": 5'),
   },
 ];
 
@@ -487,8 +586,8 @@ describe('loadYaml reads values like PyYAML safe_load (YAML 1.1)', () => {
 
   it('reads quoted, escaped, folded and block scalars', () => {
     const text = y(
-      'single: \'it\'\'s',
-      '  folded\'',
+      "single: 'it''s",
+      "  folded'",
       'double: "caf\\xE9 \\u4E2D \\U0001F600 \\N\\_\\L\\P\\e\\0 \\',
       '  \\ x"',
       'literal: |',
@@ -538,7 +637,12 @@ describe('loadYaml rejects unsafe or ambiguous input with actionable errors', ()
 
   it('rejects an alias bomb (billion laughs) quickly', () => {
     const lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
-    for (let i = 1; i < 10; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]`);
+    for (let i = 1; i < 10; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
     const start = Date.now();
     const err = yamlError(() => loadYaml(y(...lines), { file: 'bomb.yaml' }));
     expect(Date.now() - start).toBeLessThan(1000);
@@ -601,12 +705,16 @@ describe('loadYaml rejects unsafe or ambiguous input with actionable errors', ()
   });
 
   it('limits the input size', () => {
-    expect(yamlError(() => loadYaml('a: 12345\n', { maxBytes: 4, file: 'MLmodel' })).message).toBe('MLmodel: file is too large (9 bytes; the limit is 4 bytes)');
+    expect(yamlError(() => loadYaml('a: 12345\n', { maxBytes: 4, file: 'MLmodel' })).message).toBe(
+      'MLmodel: file is too large (9 bytes; the limit is 4 bytes)',
+    );
     expect(yamlError(() => loadYaml(`a: "${'x'.repeat(11 * 1024 * 1024)}"\n`)).message).toMatch(/file is too large/);
   });
 
   it('rejects keys that are not strings, merge keys and !!value', () => {
-    expect(yamlError(() => loadYaml('a:\n  2024: x\n')).message).toBe("at a: line 2, column 3: mapping key 2024 is read as an int, but only string keys are supported; quote it ('2024') to make it a string");
+    expect(yamlError(() => loadYaml('a:\n  2024: x\n')).message).toBe(
+      "at a: line 2, column 3: mapping key 2024 is read as an int, but only string keys are supported; quote it ('2024') to make it a string",
+    );
     expect(yamlError(() => loadYaml('? [a]\n: 1\n')).message).toMatch(/a mapping key must be a string/);
     expect(yamlError(() => loadYaml('a:\n  <<: {y: 2}\n')).message).toMatch(/line 2, column 3: merge keys \(<<\) are not supported/);
     expect(yamlError(() => loadYaml('a: =\n')).message).toMatch(/quote it \('='\)/);

@@ -16,7 +16,7 @@ const FAILED = 'mlmodel:failed';
 export interface ServeOptions extends RunOptions {
   /** Server processes (default 1: serve in this process). */
   readonly workers?: number;
-  /** Called once every process serves with all models ready. */
+  /** Called once every process serves with all models ready, with the address as bound (`http://0.0.0.0:8080` when every interface is). */
   readonly onReady?: (url: string) => void;
 }
 
@@ -43,7 +43,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
 async function serveAsWorker(opts: ServeOptions): Promise<void> {
   let s;
   try {
-    s = await startServer({ ...opts, handleSignals: true, listenAfterLoad: true });
+    // one warning about exposure, from the first worker (its replacements have other ids)
+    s = await startServer({ ...opts, handleSignals: true, listenAfterLoad: true, warnWithoutAuth: cluster.worker?.id === 1 });
     useClusterMetrics(s.context.metrics);
     await s.ready;
   } catch (e) {

@@ -9,6 +9,7 @@
  * It also counts requests read and requests answered, so the shutdown log can prove that every
  * request the server read got its response.
  */
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { ShuttingDownError } from './errors.js';
 
@@ -28,30 +29,42 @@ export interface DrainStats {
 
 export class Drain {
   private draining = false;
-  private inFlight = 0;
   private lastArrival = 0;
   private received = 0;
-  private answered = 0;
-  private abandoned = 0;
+  /** Changed by the responses' close listeners. */
+  private readonly counts = { inFlight: 0, answered: 0, abandoned: 0 };
 
   /** Count requests and refuse new ones while draining. */
   attach(app: FastifyInstance): void {
-    app.addHook('onRequest', async (_req, reply) => {
+    // per request: a callback hook and a shared close listener (`this` is the response): no promise, no closure
+    const counts = this.counts;
+    function closed(res: ServerResponse, inFlight: boolean): void {
+      if (inFlight) counts.inFlight--;
+      if (res.writableFinished) counts.answered++;
+      else counts.abandoned++;
+    }
+    function closedInFlight(this: ServerResponse): void {
+      closed(this, true);
+    }
+    function closedRefused(this: ServerResponse): void {
+      closed(this, false);
+    }
+    app.addHook('onRequest', (_req, reply, done) => {
       this.received++;
       this.lastArrival = performance.now();
-      const refused = this.draining;
-      if (!refused) this.inFlight++;
-      reply.raw.once('close', () => {
-        if (!refused) this.inFlight--;
-        if (reply.raw.writableFinished) this.answered++;
-        else this.abandoned++;
-      });
-      if (refused) throw new ShuttingDownError();
+      if (this.draining) {
+        reply.raw.on('close', closedRefused);
+        done(new ShuttingDownError());
+        return;
+      }
+      counts.inFlight++;
+      reply.raw.on('close', closedInFlight);
+      done();
     });
   }
 
   get stats(): DrainStats {
-    return { received: this.received, answered: this.answered, abandoned: this.abandoned };
+    return { received: this.received, answered: this.counts.answered, abandoned: this.counts.abandoned };
   }
 
   /** Refuse new requests and wait for in-flight ones (at most `maxMs`), then for a quiet moment. */
@@ -60,7 +73,7 @@ export class Drain {
     const now = (): number => performance.now();
     const deadline = now() + maxMs;
     const sleep = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 10));
-    while (this.inFlight > 0 && now() < deadline) await sleep();
+    while (this.counts.inFlight > 0 && now() < deadline) await sleep();
     const quietDeadline = Math.min(deadline, now() + MAX_QUIET_WAIT_MS);
     while (now() - this.lastArrival < QUIET_MS && now() < quietDeadline) await sleep();
   }

@@ -26,6 +26,18 @@ export class QueueFullError extends ServeError {
   }
 }
 
+/** Large requests already in progress hold the server's memory budget: try again later (503 + Retry-After). */
+export class MemoryBudgetError extends ServeError {
+  constructor(needMb: number, inUseMb: number, budgetMb: number, retryAfterS: number) {
+    super(
+      `The server is busy with other large requests: this one needs about ${needMb} MB of its ${budgetMb} MB memory budget, ` +
+        `and ${inUseMb} MB are in use. Retry in ${retryAfterS} s, or send smaller requests.`,
+      503,
+      { errorCode: 'TEMPORARILY_UNAVAILABLE', headers: { 'retry-after': String(retryAfterS) } },
+    );
+  }
+}
+
 /** The model is still loading, or failed to load (503). */
 export class ModelNotReadyError extends ServeError {
   constructor(name: string, detail = 'is still loading') {

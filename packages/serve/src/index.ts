@@ -13,3 +13,16 @@ export { AdaptiveBatcher, type BatchingOptions, type BatchingConfig, type BatchR
 export { ServerMetrics } from './metrics/server-metrics.js';
 export { startServer, type RunOptions, type RunningServer } from './run.js';
 export { serve, type ServeOptions } from './cluster.js';
+export {
+  planProcesses,
+  planFromFacts,
+  inspectModel,
+  machineFacts,
+  cgroupCpuLimit,
+  PROCESS_BASE_BYTES,
+  MEMORY_SHARE,
+  type MachineFacts,
+  type ModelFacts,
+  type ProcessPlan,
+  type PlanOptions,
+} from './process-defaults.js';

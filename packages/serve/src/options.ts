@@ -1,10 +1,13 @@
+import { checkedAuthToken } from './http/auth.js';
+import { defaultMemoryBudgetBytes } from './memory-budget.js';
+
 /** Options of one HTTP server process, with their defaults. */
 export interface ServerOptions {
   /** Longest a request may take, in ms, before a 504 (MLflow: MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, 60 s). */
   readonly requestTimeoutMs?: number;
   /** Largest request body in bytes (default 100 MiB, MLflow's nginx limit); more is a 413. */
   readonly bodyLimitBytes?: number;
-  /** When set, every route except health checks needs `Authorization: Bearer <token>`. */
+  /** When set, every route except health checks needs `Authorization: Bearer <token>` (trimmed; empty or only whitespace is refused). */
   readonly authToken?: string | null;
   /** Origins allowed by CORS (`*` for any); empty or absent: no CORS headers. */
   readonly corsOrigins?: readonly string[];
@@ -18,9 +21,18 @@ export interface ServerOptions {
   readonly version?: string;
   /** Collect process metrics (CPU, memory, event loop) in /metrics (default on). */
   readonly processMetrics?: boolean;
+  /**
+   * Memory large requests may reserve at once in this process, in bytes (default: a quarter of the
+   * memory, at most 2 GiB); a request of at least 1 MiB reserves 8× its body and waits for no one:
+   * when it does not fit, it gets 503 with Retry-After.
+   */
+  readonly memoryBudgetBytes?: number;
+  /** Worker threads that decode large bodies and run large model calls (default: the cores beyond the first, 1–4). */
+  readonly workerThreads?: number;
 }
 
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'logStream' | 'authToken'>> & Pick<ServerOptions, 'logStream' | 'authToken'>;
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'logStream' | 'authToken' | 'workerThreads'>> &
+  Pick<ServerOptions, 'logStream' | 'authToken' | 'workerThreads'>;
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 export const DEFAULT_BODY_LIMIT_BYTES = 100 * 1024 * 1024;
@@ -29,12 +41,14 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   return {
     requestTimeoutMs: o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     bodyLimitBytes: o.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
-    authToken: o.authToken ?? null,
+    authToken: checkedAuthToken(o.authToken),
     corsOrigins: o.corsOrigins ?? [],
     logLevel: o.logLevel ?? 'info',
     logStream: o.logStream,
     includeStackTrace: o.includeStackTrace ?? false,
     version: o.version ?? '0.0.0',
     processMetrics: o.processMetrics ?? true,
+    memoryBudgetBytes: o.memoryBudgetBytes ?? defaultMemoryBudgetBytes(),
+    workerThreads: o.workerThreads,
   };
 }

@@ -3,6 +3,7 @@
  * background (readiness follows), and on SIGTERM/SIGINT stop accepting, drain what was accepted,
  * close the models and resolve `closed`.
  */
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createRegistry, type FlavorLogger } from '@mlmodel/flavors';
 import type { ModelUriResolver } from '@mlmodel/format';
@@ -11,6 +12,7 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, type ServerOptions } from './options.js';
 import { createServer } from './server.js';
 import type { ServeContext } from './context.js';
 import { Drain } from './drain.js';
+import { boundUrl, exposureWarning, isAllInterfaces } from './http/bound-address.js';
 
 export interface RunOptions extends ServerOptions {
   readonly models: readonly ServedModelConfig[];
@@ -30,12 +32,14 @@ export interface RunOptions extends ServerOptions {
   readonly listenAfterLoad?: boolean;
   /** Install SIGTERM/SIGINT handlers that drain and close (default true). */
   readonly handleSignals?: boolean;
+  /** Log a warning when every interface is bound without an auth token (default true; of N workers sharing a port, one warns). */
+  readonly warnWithoutAuth?: boolean;
 }
 
 export interface RunningServer {
   readonly app: FastifyInstance;
   readonly context: ServeContext;
-  /** `http://host:port` the server listens on. */
+  /** `http://host:port` as bound: `http://0.0.0.0:8080` for every IPv4 interface, `http://[::]:8080` for every interface. */
   readonly url: string;
   /** Resolves when every model has loaded; rejects with the first load error (the server then closes). */
   readonly ready: Promise<void>;
@@ -59,13 +63,22 @@ export async function startServer(opts: RunOptions): Promise<RunningServer> {
   const drain = new Drain();
   drain.attach(app);
   const listen = async (): Promise<string> => {
-    const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 5000 });
+    await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 5000 });
+    // the address as bound (fastify's answer names 127.0.0.1 for 0.0.0.0)
+    const bound = app.server.address() as AddressInfo;
+    const address = boundUrl(bound);
     app.log.info(`listening on ${address}`);
+    if (opts.warnWithoutAuth !== false && isAllInterfaces(bound) && !context.options.authToken) app.log.warn(exposureWarning(bound));
     return address;
   };
   const started = performance.now();
   const loading = (): Promise<void> =>
-    repo.loadAll(registry, { logger: flavorLogger(app), observe: (model, r) => context.metrics.observeBatch(model, r), ...(opts.resolver ? { resolver: opts.resolver } : {}) });
+    repo.loadAll(registry, {
+      logger: flavorLogger(app),
+      observe: (model, r) => context.metrics.observeBatch(model, r),
+      workers: context.workers,
+      ...(opts.resolver ? { resolver: opts.resolver } : {}),
+    });
   let loaded: Promise<void> | null = null;
   if (opts.listenAfterLoad) {
     loaded = loading();
@@ -73,6 +86,7 @@ export async function startServer(opts: RunOptions): Promise<RunningServer> {
       await loaded;
     } catch (e) {
       await repo.closeAll();
+      await context.workers.close();
       throw e;
     }
   }
@@ -100,6 +114,7 @@ export async function startServer(opts: RunOptions): Promise<RunningServer> {
         app.log[lost === 0 ? 'info' : 'warn']({ ...stats, unanswered: lost }, 'drained');
       } finally {
         await repo.closeAll();
+        await context.workers.close();
         markClosed();
       }
     })();
@@ -112,7 +127,9 @@ export async function startServer(opts: RunOptions): Promise<RunningServer> {
 
   const ready = (loaded ?? loading()).then(
     () => {
-      app.log.info(`${repo.slots.length} model(s) ready in ${Math.round(performance.now() - started)} ms: ${repo.slots.map((s) => `${s.config.name} (${s.state === 'ready' ? s.model.flavor : s.state})`).join(', ')}`);
+      app.log.info(
+        `${repo.slots.length} model(s) ready in ${Math.round(performance.now() - started)} ms: ${repo.slots.map((s) => `${s.config.name} (${s.state === 'ready' ? s.model.flavor : s.state})`).join(', ')}`,
+      );
     },
     async (err: unknown) => {
       await close();

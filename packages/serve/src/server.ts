@@ -5,12 +5,18 @@
  * request parser, never by fastify.
  */
 import { randomBytes } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { WorkerPool } from '@mlmodel/flavors';
 import type { ServeContext } from './context.js';
 import { requireBearerToken } from './http/auth.js';
 import { enableCors } from './http/cors.js';
 import { isPublicPath } from './http/public-paths.js';
+import { readBody } from './http/body.js';
 import { drainRequestBody } from './http/linger.js';
+import { bufferedStdout } from './logging/buffered-lines.js';
+import { ClientErrorResponder, MAX_PARAM_LENGTH, isOipPath, routerErrorHandler } from './http/early-errors.js';
+import { sendMlflowError, sendOipError } from './http/error-reply.js';
+import { MemoryBudget } from './memory-budget.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import type { ModelRepository } from './models/model-repository.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
@@ -34,14 +40,30 @@ function requestIds(): () => string {
 /** Build (but do not start) a server for `repo`'s models. */
 export function createServer(repo: ModelRepository, options: ServerOptions = {}, metrics?: ServerMetrics): { app: FastifyInstance; context: ServeContext } {
   const opts = resolveServerOptions(options);
-  const ctx: ServeContext = { repo, options: opts, metrics: metrics ?? new ServerMetrics({ processMetrics: opts.processMetrics }) };
+  const ctx: ServeContext = {
+    repo,
+    options: opts,
+    metrics: metrics ?? new ServerMetrics({ processMetrics: opts.processMetrics }),
+    memory: new MemoryBudget({ limitBytes: opts.memoryBudgetBytes }),
+    // threads start on first use: a server that never sees a large request has none
+    workers: new WorkerPool(opts.workerThreads === undefined ? {} : { size: opts.workerThreads }),
+  };
   const nextId = requestIds();
+  const clientErrors = new ClientErrorResponder((): FastifyBaseLogger => app.log);
+  const requestTimeout = opts.requestTimeoutMs + 5_000;
   const app = Fastify({
-    logger: { level: opts.logLevel, ...(opts.logStream ? { stream: opts.logStream } : {}) },
+    // default: stdout in whole-line writes of up to 4 KiB (logging/buffered-lines.ts), not a write per line
+    logger: { level: opts.logLevel, stream: opts.logStream ?? bufferedStdout() },
     // one access line per request from our onResponse hook, none from fastify
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimitBytes,
-    requestTimeout: opts.requestTimeoutMs + 5_000,
+    requestTimeout,
+    // Node checks request timeouts on this period (default 30 s): keep the 408 within ~10 % of the timeout
+    http: { connectionsCheckingInterval: Math.min(30_000, Math.max(500, Math.round(requestTimeout / 10))) },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // errors before any route runs, in the protocol of the path, without echoing the request
+    frameworkErrors: routerErrorHandler(opts.includeStackTrace),
+    clientErrorHandler: clientErrors.handle,
     // the drain (drain.ts) refuses requests during shutdown itself, counted, with Retry-After
     return503OnClosing: false,
     requestIdHeader: false,
@@ -50,10 +72,11 @@ export function createServer(repo: ModelRepository, options: ServerOptions = {},
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : nextId();
     },
   });
+  clientErrors.track(app.server);
 
-  // raw bytes for every content type (and none): @mlmodel/format parses them
+  // raw bytes for every content type (and none): @mlmodel/format parses them; read into one buffer as they arrive
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.bodyLimitBytes }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', (_req, payload, done) => readBody(payload, opts.bodyLimitBytes, done));
 
   // callback-style hooks where no await is needed: no promise per request and hook
   app.addHook('onRequest', (req, reply, done) => {
@@ -77,11 +100,18 @@ export function createServer(repo: ModelRepository, options: ServerOptions = {},
     if (accessLog) req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(ms * 100) / 100 }, 'request completed');
     done();
   });
+  app.addHook('onClose', async () => ctx.workers.close());
   if (opts.corsOrigins.length > 0) enableCors(app, opts.corsOrigins);
   if (opts.authToken) requireBearerToken(app, opts.authToken, isPublicPath);
 
+  // errors outside the protocol plugins (the hooks of unknown paths: auth, drain), in the protocol of the path
+  app.setErrorHandler((err, req, reply) => (isOipPath(req.url) ? sendOipError(reply, err) : sendMlflowError(reply, err, opts.includeStackTrace)));
   app.setNotFoundHandler((req, reply) => {
-    if (req.url.startsWith('/v2')) return reply.code(404).header('content-type', 'application/json').send(JSON.stringify({ error: `Not found: ${req.method} ${req.url.split('?', 1)[0]}` }));
+    if (req.url.startsWith('/v2'))
+      return reply
+        .code(404)
+        .header('content-type', 'application/json')
+        .send(JSON.stringify({ error: `Not found: ${req.method} ${req.url.split('?', 1)[0]}` }));
     return reply.code(404).header('content-type', 'application/json').send('{"detail":"Not Found"}');
   });
 

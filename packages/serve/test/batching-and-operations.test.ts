@@ -83,13 +83,37 @@ describe('adaptive batching', () => {
   });
 
   it('keeps multi-row requests whole and in order', async () => {
-    const rs = await Promise.all([post(s, '/invocations', req([[1, 0], [2, 0], [3, 0]])), post(s, '/invocations', req([[10, 1], [20, 1]]))]);
+    const rs = await Promise.all([
+      post(
+        s,
+        '/invocations',
+        req([
+          [1, 0],
+          [2, 0],
+          [3, 0],
+        ]),
+      ),
+      post(
+        s,
+        '/invocations',
+        req([
+          [10, 1],
+          [20, 1],
+        ]),
+      ),
+    ]);
     expect(predictions(rs[0]!.text)).toEqual([2, 4, 6]);
     expect(predictions(rs[1]!.text)).toEqual([21, 41]);
   });
 
   it('a request the model fails on never fails its neighbours', async () => {
-    const rows = [[1, 1], [2, 1], [-5, 1], [3, 1], [4, 1]];
+    const rows = [
+      [1, 1],
+      [2, 1],
+      [-5, 1],
+      [3, 1],
+      [4, 1],
+    ];
     const rs = await Promise.all(rows.map((r) => post(s, '/invocations', req([r]))));
     rs.forEach((r, i) => {
       if (rows[i]![0]! < 0) {
@@ -103,7 +127,11 @@ describe('adaptive batching', () => {
   });
 
   it('refuses an ill-shaped request before it joins a batch', async () => {
-    const rs = await Promise.all([post(s, '/invocations', req([[1, 2, 3]])), post(s, '/invocations', req([[1, 2]])), post(s, '/invocations', '{"inputs": [[1, "x"]]}')]);
+    const rs = await Promise.all([
+      post(s, '/invocations', req([[1, 2, 3]])),
+      post(s, '/invocations', req([[1, 2]])),
+      post(s, '/invocations', '{"inputs": [[1, "x"]]}'),
+    ]);
     expect(rs[0]!.status).toBe(400);
     expect(rs[1]!.status).toBe(200);
     expect(predictions(rs[1]!.text)).toEqual([4]);
@@ -284,6 +312,41 @@ describe('operations', () => {
     }
   });
 
+  it('with several models, /ping and /health are 503 until every model is ready (as /v2/health/ready)', async () => {
+    const slowLoad = await jsModel(
+      `export async function load() { await new Promise((r) => setTimeout(r, 1500)); return { predict: () => ({ kind: 'json', value: 1 }) }; }`,
+      null,
+    );
+    const { startServer } = await import('@mlmodel/serve');
+    const s = await startServer({
+      models: [
+        { name: 'p', path: probeDir },
+        { name: 'slow', path: slowLoad },
+      ],
+      port: 0,
+      logLevel: 'silent',
+      handleSignals: false,
+      processMetrics: false,
+    });
+    try {
+      // the first model is ready, the second still loading
+      for (let i = 0; i < 100 && (await fetch(s.url + '/v2/models/p/ready')).status !== 200; i++) await new Promise((r) => setTimeout(r, 20));
+      expect((await fetch(s.url + '/v2/models/p/ready')).status).toBe(200);
+      expect((await fetch(s.url + '/v2/models/slow/ready')).status).toBe(503);
+      expect((await fetch(s.url + '/v2/health/ready')).status).toBe(503);
+      for (const path of ['/ping', '/health']) {
+        const r = await fetch(s.url + path);
+        expect(r.status, path).toBe(503);
+        expect(await r.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: "Model 'slow' is still loading." });
+      }
+      await s.ready;
+      expect((await fetch(s.url + '/ping')).status).toBe(200);
+      expect((await fetch(s.url + '/health')).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('fails startup with the load error and closes the port', async () => {
     const broken = await jsModel(`export async function load() { throw new Error('weights missing'); }`, null);
     const { startServer } = await import('@mlmodel/serve');
@@ -295,8 +358,13 @@ describe('operations', () => {
 });
 
 describe("a model's own concurrency (its capabilities), not a CLI guess", () => {
-  it('takes the Python worker count for batched calls in flight and for SageMaker\'s MaxConcurrentTransforms', async () => {
-    const s = await start([fixtureSpec('iris_sklearn', { options: { python: '/usr/bin/python3', workers: 2 }, batching: { maxBatchSize: 16, maxBatchDelayMs: 1, maxQueueSize: 64 } })]);
+  it("takes the Python worker count for batched calls in flight and for SageMaker's MaxConcurrentTransforms", async () => {
+    const s = await start([
+      fixtureSpec('iris_sklearn', {
+        options: { python: '/usr/bin/python3', workers: 2 },
+        batching: { maxBatchSize: 16, maxBatchDelayMs: 1, maxQueueSize: 64 },
+      }),
+    ]);
     try {
       const slot = s.context.repo.defaultSlot;
       expect(slot.state).toBe('ready');
@@ -305,7 +373,11 @@ describe("a model's own concurrency (its capabilities), not a CLI guess", () => 
       expect(slot.model.batcher?.options.maxConcurrency).toBe(2);
       const p = await fetch(s.url + '/execution-parameters');
       expect(await p.json()).toEqual({ MaxConcurrentTransforms: 2, BatchStrategy: 'MULTI_RECORD', MaxPayloadInMB: 100 });
-      const r = await post(s, '/invocations', '{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [[5.1, 3.5, 1.4, 0.2]]}}');
+      const r = await post(
+        s,
+        '/invocations',
+        '{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [[5.1, 3.5, 1.4, 0.2]]}}',
+      );
       expect(r.text).toBe('{"predictions": [0]}');
     } finally {
       await s.close();

@@ -144,7 +144,19 @@ describe('MLflow scoring protocol (iris_onnx, real HTTP)', () => {
     const csv = await post(s, '/invocations', 'a,b,c,d\n5.1,3.5,1.4,0.2\n', { 'content-type': 'text/csv' });
     expect(csv.status).toBe(400);
 
-    const input = batchToIPC({ kind: 'tensors', tensors: [tensorFromNested('features', [[5.1, 3.5, 1.4, 0.2], [6.3, 3.3, 6.0, 2.5]], 'float32')] });
+    const input = batchToIPC({
+      kind: 'tensors',
+      tensors: [
+        tensorFromNested(
+          'features',
+          [
+            [5.1, 3.5, 1.4, 0.2],
+            [6.3, 3.3, 6.0, 2.5],
+          ],
+          'float32',
+        ),
+      ],
+    });
     const arrowIn = await post(s, '/invocations', input, { 'content-type': 'application/vnd.apache.arrow.stream' });
     expect(arrowIn.status, arrowIn.text).toBe(200);
     expect((JSON.parse(arrowIn.text) as { predictions: { label: number[] } }).predictions.label).toEqual([0, 2]);
@@ -160,7 +172,10 @@ describe('MLflow scoring protocol (iris_onnx, real HTTP)', () => {
     const label = out.tensors.find((t) => t.name === 'label')!;
     expect(Array.from(label.values as BigInt64Array, Number)).toEqual([0, 2]);
     // Accept preferring JSON keeps JSON
-    const pref = await post(s, '/invocations', '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}', { ...JSON_CT, accept: 'application/json, application/vnd.apache.arrow.stream;q=0.5' });
+    const pref = await post(s, '/invocations', '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}', {
+      ...JSON_CT,
+      accept: 'application/json, application/vnd.apache.arrow.stream;q=0.5',
+    });
     expect(pref.headers.get('content-type')).toMatch(/^application\/json/);
   });
 
@@ -171,7 +186,7 @@ describe('MLflow scoring protocol (iris_onnx, real HTTP)', () => {
     expect(await p.json()).toEqual({ MaxConcurrentTransforms: 1, BatchStrategy: 'MULTI_RECORD', MaxPayloadInMB: 100 });
   });
 
-  it('tags every response with a request id (the client\'s, when it is sane)', async () => {
+  it("tags every response with a request id (the client's, when it is sane)", async () => {
     const r = await post(s, '/invocations', '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}', { ...JSON_CT, 'x-request-id': 'req-42' });
     expect(r.headers.get('x-request-id')).toBe('req-42');
     const bad = await post(s, '/invocations', '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}', { ...JSON_CT, 'x-request-id': 'a b <script>' });
@@ -185,7 +200,7 @@ describe('MLflow scoring protocol with the Python fixtures (golden)', () => {
     await Promise.all(servers.map((s) => s.close()));
   });
 
-  it.each(['iris_sklearn', 'churn_pipeline'])('%s returns exactly MLflow\'s predictions', async (name) => {
+  it.each(['iris_sklearn', 'churn_pipeline'])("%s returns exactly MLflow's predictions", async (name) => {
     const s = await start([fixtureSpec(name)]);
     servers.push(s);
     for (const c of golden(name)) {
@@ -219,7 +234,15 @@ describe('MLflow scoring protocol with the Python fixtures (golden)', () => {
     expect(viaCsv.status, viaCsv.text).toBe(200);
     expect(JSON.parse(viaCsv.text)).toEqual({ predictions: c!.predictions });
 
-    const batch = columnBatch(split.columns.map((name, j) => columnFromValues(name, split.data.map((r) => r[j]), j === 0 ? 'str' : j === 1 ? 'int64' : 'float64')));
+    const batch = columnBatch(
+      split.columns.map((name, j) =>
+        columnFromValues(
+          name,
+          split.data.map((r) => r[j]),
+          j === 0 ? 'str' : j === 1 ? 'int64' : 'float64',
+        ),
+      ),
+    );
     const viaArrow = await post(s, '/invocations', batchToIPC(batch), { 'content-type': 'application/vnd.apache.arrow.stream' });
     expect(viaArrow.status, viaArrow.text).toBe(200);
     expect(JSON.parse(viaArrow.text)).toEqual({ predictions: c!.predictions });
@@ -262,14 +285,17 @@ describe('MLflow JSON modes beyond the four forms (JS models)', () => {
     expect(r.text).toBe('{"predictions": ["A", "B"]}');
     const missing = await post(s, '/invocations', JSON.stringify({ instances: ['a'] }));
     expect(missing.status).toBe(400);
-    expect(JSON.parse(missing.text)).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringMatching(/must be a dictionary with 'inputs' key/) as unknown });
+    expect(JSON.parse(missing.text)).toMatchObject({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: expect.stringMatching(/must be a dictionary with 'inputs' key/) as unknown,
+    });
   });
 
   it('checks params against the ParamSchema', async () => {
-    const dir = await jsModel(
-      `export function load() { return { predict: (input, params) => ({ kind: 'json', value: [params.k] }) }; }`,
-      { inputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1]}}]', params: '[{"name": "k", "type": "long", "default": 3, "shape": null}]' },
-    );
+    const dir = await jsModel(`export function load() { return { predict: (input, params) => ({ kind: 'json', value: [params.k] }) }; }`, {
+      inputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1]}}]',
+      params: '[{"name": "k", "type": "long", "default": 3, "shape": null}]',
+    });
     const s = await start([{ name: 'params', path: dir }]);
     servers.push(s);
     expect(JSON.parse((await post(s, '/invocations', '{"inputs": [1.0]}')).text)).toEqual({ predictions: [3] });

@@ -27,7 +27,16 @@ function sig(inputs: string, outputs: string | null = null, params: string | nul
 
 describe('OIP codec: datatypes and metadata', () => {
   it('maps MLflow column types as MLServer does', () => {
-    const table = { string: 'BYTES', binary: 'BYTES', datetime: 'BYTES', integer: 'INT32', long: 'INT64', float: 'FP32', double: 'FP64', boolean: 'BOOL' } as const;
+    const table = {
+      string: 'BYTES',
+      binary: 'BYTES',
+      datetime: 'BYTES',
+      integer: 'INT32',
+      long: 'INT64',
+      float: 'FP32',
+      double: 'FP64',
+      boolean: 'BOOL',
+    } as const;
     for (const [t, dt] of Object.entries(table)) expect(columnTypeDatatype(t as keyof typeof table).datatype).toBe(dt);
     expect(columnTypeDatatype('binary').contentType).toBe('base64');
     expect(columnTypeDatatype({ type: 'array', items: 'long' })).toEqual({ datatype: 'INT64', contentType: 'np', innerShape: [-1] });
@@ -74,7 +83,11 @@ describe('OIP codec: requests', () => {
   });
 
   it('keeps model params and drops the protocol ones', () => {
-    const req = parseInferRequest(json({ parameters: { binary_data_output: true, content_type: 'np', threshold: 0.5 }, inputs: [{ name: 'a', datatype: 'FP64', shape: [0], data: [] }] }), undefined, NO_INPUTS);
+    const req = parseInferRequest(
+      json({ parameters: { binary_data_output: true, content_type: 'np', threshold: 0.5 }, inputs: [{ name: 'a', datatype: 'FP64', shape: [1], data: [1] }] }),
+      undefined,
+      NO_INPUTS,
+    );
     expect(req.parameters).toEqual({ threshold: 0.5 });
     expect(req.binaryOutput).toBe(true);
   });
@@ -82,20 +95,32 @@ describe('OIP codec: requests', () => {
   it('decodes BYTES as text, base64 (by content type, given or implied by the model) and length-prefixed binary', () => {
     const text = parseInferRequest(json({ inputs: [{ name: 's', datatype: 'BYTES', shape: [2], data: ['héllo', ''] }] }), undefined, NO_INPUTS);
     expect(new Utf8Array((text.inputs[0]!.values as BinaryArray).offsets, (text.inputs[0]!.values as BinaryArray).bytes).toArray()).toEqual(['héllo', '']);
-    const b64 = parseInferRequest(json({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1], data: ['AAH/'], parameters: { content_type: 'base64' } }] }), undefined, NO_INPUTS);
+    const b64 = parseInferRequest(
+      json({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1], data: ['AAH/'], parameters: { content_type: 'base64' } }] }),
+      undefined,
+      NO_INPUTS,
+    );
     expect(Array.from((b64.inputs[0]!.values as BinaryArray).get(0))).toEqual([0, 1, 255]);
     const implied = parseInferRequest(json({ inputs: [{ name: 'img', datatype: 'BYTES', shape: [1], data: ['AAH/'] }] }), undefined, {
       modelInputs: schemaTensors(sig('[{"type": "binary", "name": "img", "required": true}]').inputs, 'input'),
     });
     expect(Array.from((implied.inputs[0]!.values as BinaryArray).get(0))).toEqual([0, 1, 255]);
-    expect(() => parseInferRequest(json({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1], data: ['not base64!'], parameters: { content_type: 'base64' } }] }), undefined, NO_INPUTS)).toThrow(
-      /not valid base64/,
-    );
+    expect(() =>
+      parseInferRequest(
+        json({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1], data: ['not base64!'], parameters: { content_type: 'base64' } }] }),
+        undefined,
+        NO_INPUTS,
+      ),
+    ).toThrow(/not valid base64/);
 
     const values = BinaryArray.fromBuffers([new Uint8Array([1, 2, 3]), new Uint8Array(0), Buffer.from('xy')]);
     const blob = binaryBlob({ name: 'x', datatype: 'BYTES', shape: [3], values, base64: false });
     expect(blob.byteLength).toBe(3 * 4 + 5);
-    expect(bytesFromBinary('x', blob, 3).toArray().map((a) => Array.from(a))).toEqual([[1, 2, 3], [], [120, 121]]);
+    expect(
+      bytesFromBinary('x', blob, 3)
+        .toArray()
+        .map((a) => Array.from(a)),
+    ).toEqual([[1, 2, 3], [], [120, 121]]);
     expect(() => bytesFromBinary('x', blob, 4)).toThrow(/ends after 3 of 4 BYTES elements/);
     expect(() => bytesFromBinary('x', blob, 2)).toThrow(/take 11/);
   });
@@ -130,7 +155,14 @@ describe('OIP codec: requests', () => {
   });
 
   it('throws only OipRequestErrors (400) for malformed requests', () => {
-    const bodies = ['', 'null', '"x"', '{"inputs": [null]}', '{"inputs": [{"name": "a", "datatype": "BF16", "shape": [1], "data": [1]}]}', '{"inputs": [{"name": "a", "datatype": "FP32", "shape": [1], "data": [[1], 2]}]}'];
+    const bodies = [
+      '',
+      'null',
+      '"x"',
+      '{"inputs": [null]}',
+      '{"inputs": [{"name": "a", "datatype": "BF16", "shape": [1], "data": [1]}]}',
+      '{"inputs": [{"name": "a", "datatype": "FP32", "shape": [1], "data": [[1], 2]}]}',
+    ];
     for (const b of bodies) {
       let caught: unknown;
       try {
@@ -161,18 +193,32 @@ describe('OIP codec: model input by signature', () => {
     expect(input.numRows).toBe(2);
     expect(input.columns[0]).toMatchObject({ name: 'plan', dtype: 'str' });
     expect((input.columns[0]!.values as Utf8Array).toArray()).toEqual(['pro', 'plus']);
-    expect(input.columns[1]).toMatchObject({ name: 'hist', dtype: 'object', values: [[1n, 2n, 3n], [4n, 5n, 6n]] });
+    expect(input.columns[1]).toMatchObject({
+      name: 'hist',
+      dtype: 'object',
+      values: [
+        [1n, 2n, 3n],
+        [4n, 5n, 6n],
+      ],
+    });
   });
 
   it('builds tensors: unnamed for an unnamed spec, named otherwise, strings as the spec says', () => {
-    const unnamed = decode([{ name: 'whatever', datatype: 'FP32', shape: [1, 2], data: [1, 2] }], sig('[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 2]}}]')) as TensorBatch;
+    const unnamedSig = sig('[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 2]}}]');
+    const unnamed = decode([{ name: 'input-0', datatype: 'FP32', shape: [1, 2], data: [1, 2] }], unnamedSig) as TensorBatch;
     expect(unnamed.tensors[0]).toMatchObject({ name: null, dtype: 'float32', shape: [1, 2] });
+    // only the names the metadata advertises
+    expect(() => decode([{ name: 'whatever', datatype: 'FP32', shape: [1, 2], data: [1, 2] }], unnamedSig)).toThrow(
+      /^Unknown input 'whatever'; this model's inputs are: 'input-0'$/,
+    );
     const named = decode(
       [
         { name: 'text', datatype: 'BYTES', shape: [1], data: ['a'] },
         { name: 'when', datatype: 'BYTES', shape: [1], data: ['2024-01-02T03:04:05'] },
       ],
-      sig('[{"type": "tensor", "name": "text", "tensor-spec": {"dtype": "str", "shape": [-1]}}, {"type": "tensor", "name": "when", "tensor-spec": {"dtype": "datetime64[ns]", "shape": [-1]}}]'),
+      sig(
+        '[{"type": "tensor", "name": "text", "tensor-spec": {"dtype": "str", "shape": [-1]}}, {"type": "tensor", "name": "when", "tensor-spec": {"dtype": "datetime64[ns]", "shape": [-1]}}]',
+      ),
     ) as TensorBatch;
     expect(named.tensors.map((t) => [t.name, t.dtype])).toEqual([
       ['text', 'str'],
@@ -194,7 +240,14 @@ describe('OIP codec: responses', () => {
         columns: [
           { name: 'label', dtype: 'str', values: Utf8Array.fromStrings(['a', 'b']) },
           { name: 'score', dtype: 'float64', values: new Float64Array([0.5, NaN]) },
-          { name: 'vec', dtype: 'object', values: [[1, 2], [3, 4]] },
+          {
+            name: 'vec',
+            dtype: 'object',
+            values: [
+              [1, 2],
+              [3, 4],
+            ],
+          },
           { name: 'misc', dtype: 'object', values: [{ k: 1 }, 'x'] },
         ],
       },
@@ -206,10 +259,17 @@ describe('OIP codec: responses', () => {
       ['vec', 'INT64', [2, 2]],
       ['misc', 'BYTES', [2]],
     ]);
-    const body = JSON.parse(encodeInferResponse(cols, { modelName: 'm', modelVersion: null, id: '1', requested: null, binaryDefault: false }).body.toString().replace('NaN', 'null')) as {
+    const body = JSON.parse(
+      encodeInferResponse(cols, { modelName: 'm', modelVersion: null, id: '1', requested: null, binaryDefault: false }).body.toString().replace('NaN', 'null'),
+    ) as {
       outputs: { data: unknown[] }[];
     };
-    expect(body.outputs.map((o) => o.data)).toEqual([['a', 'b'], [0.5, null], [1, 2, 3, 4], ['{"k":1}', 'x']]);
+    expect(body.outputs.map((o) => o.data)).toEqual([
+      ['a', 'b'],
+      [0.5, null],
+      [1, 2, 3, 4],
+      ['{"k":1}', 'x'],
+    ]);
 
     const fromJson = predictionOutputs({ kind: 'json', value: { scores: [[0.1, 0.2]], names: ['x'] } }, null);
     expect(fromJson.map((o) => [o.name, o.datatype, o.shape])).toEqual([
@@ -230,7 +290,16 @@ describe('OIP codec: responses', () => {
       },
       null,
     );
-    const enc = encodeInferResponse(outputs, { modelName: 'm', modelVersion: '1', id: 'q', requested: [{ name: 'b', binary: null }, { name: 'h', binary: false }], binaryDefault: true });
+    const enc = encodeInferResponse(outputs, {
+      modelName: 'm',
+      modelVersion: '1',
+      id: 'q',
+      requested: [
+        { name: 'b', binary: null },
+        { name: 'h', binary: false },
+      ],
+      binaryDefault: true,
+    });
     const head = JSON.parse(enc.body.subarray(0, enc.headerLength!).toString()) as Record<string, unknown>;
     expect(head).toEqual({
       model_name: 'm',

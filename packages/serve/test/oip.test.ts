@@ -251,6 +251,7 @@ describe('OIP v2: JSON inference', () => {
     // [rows, 1] columns on the versioned URL
     const r2 = await call('/v2/models/iris-sk/versions/3/infer', {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ inputs: FEATURES.map((name, j) => ({ name, datatype: 'FP64', shape: [rows.length, 1], data: rows.map((row) => [row[j]]) })) }),
     });
     expect(r2.status, r2.body.toString()).toBe(200);
@@ -295,14 +296,21 @@ describe('OIP v2: binary tensor data extension', () => {
   it('mixes JSON and binary outputs per output binary_data', async () => {
     const r = await infer('iris', {
       inputs: [irisInput(IRIS_ROWS)],
-      outputs: [{ name: 'probabilities', parameters: { binary_data: true } }, { name: 'label', parameters: { binary_data: false } }],
+      outputs: [
+        { name: 'probabilities', parameters: { binary_data: true } },
+        { name: 'label', parameters: { binary_data: false } },
+      ],
     });
     expect(r.status, r.body.toString()).toBe(200);
     const { header, blobs } = splitBinary(r);
     expectGoldenProbs(f32(blobs.get('probabilities')!));
     expect(header.outputs[1]).toEqual({ name: 'label', datatype: 'INT64', shape: [3], data: GOLDEN_LABELS });
     // binary_data: false overrides binary_data_output
-    const json = await infer('iris', { parameters: { binary_data_output: true }, inputs: [irisInput(IRIS_ROWS)], outputs: [{ name: 'label', parameters: { binary_data: false } }] });
+    const json = await infer('iris', {
+      parameters: { binary_data_output: true },
+      inputs: [irisInput(IRIS_ROWS)],
+      outputs: [{ name: 'label', parameters: { binary_data: false } }],
+    });
     expect(json.headers.get('inference-header-content-length')).toBeNull();
     expect((json.json() as OipResponse).outputs[0]!.data).toEqual(GOLDEN_LABELS);
   });
@@ -358,7 +366,10 @@ describe('OIP v2: binary tensor data extension', () => {
     // a BYTES element whose length runs past the blob
     const bad = Buffer.alloc(8);
     bad.writeUInt32LE(100, 0);
-    b = binaryBody({ inputs: FEATURES.map((name) => ({ name, datatype: 'BYTES', shape: [1], parameters: { binary_data_size: 8 } })) }, FEATURES.map(() => bad));
+    b = binaryBody(
+      { inputs: FEATURES.map((name) => ({ name, datatype: 'BYTES', shape: [1], parameters: { binary_data_size: 8 } })) },
+      FEATURES.map(() => bad),
+    );
     await expectError(await infer('iris-sk', b.body, b.headers), 400, /claims 100 bytes, but only 4 remain/);
   });
 });
@@ -373,7 +384,21 @@ describe('OIP v2: invalid requests are 400s with clear messages', () => {
     ['a huge shape', { inputs: [irisInput(IRIS_ROWS, { shape: [1e9, 1e9] })] }, /more elements than a request of \d+ bytes can carry/],
     ['a huge dimension next to a zero one', { inputs: [irisInput([], { shape: [1e11, 0] })] }, /more elements than a request/],
     ['a shape that is not a list', { inputs: [irisInput(IRIS_ROWS, { shape: '3,4' })] }, /"shape" must be a list/],
-    ['a ragged nested list', { inputs: [irisInput([[1, 2, 3, 4], [1, 2]], { shape: [2, 4] })] }, /ragged/],
+    [
+      'a ragged nested list',
+      {
+        inputs: [
+          irisInput(
+            [
+              [1, 2, 3, 4],
+              [1, 2],
+            ],
+            { shape: [2, 4] },
+          ),
+        ],
+      },
+      /ragged/,
+    ],
     ['data that is not a list', { inputs: [irisInput('1,2,3', { shape: [3] })] }, /"data" must be a list/],
     ['a string in FP32 data', { inputs: [irisInput([1, 2, 3, 'x'], { shape: [1, 4] })] }, /element 3 must be a number \(FP32\), got the string "x"/],
     ['a fraction in INT32 data', { inputs: [{ name: 'a', datatype: 'INT32', shape: [2], data: [1, 1.5] }] }, /element 1 must be an integer \(INT32\)/],
@@ -385,11 +410,23 @@ describe('OIP v2: invalid requests are 400s with clear messages', () => {
     ['empty inputs', { inputs: [] }, /"inputs" must be a non-empty list/],
     ['no inputs', { id: 'x' }, /"inputs" must be a non-empty list/],
     ['the same input twice', { inputs: [irisInput(IRIS_ROWS), irisInput(IRIS_ROWS)] }, /given twice/],
-    ['two inputs for an unnamed single-input model', { inputs: [irisInput(IRIS_ROWS), irisInput(IRIS_ROWS, { name: 'b' })] }, /single unnamed input/],
+    [
+      'two inputs for an unnamed single-input model',
+      { inputs: [irisInput(IRIS_ROWS), irisInput(IRIS_ROWS, { name: 'b' })] },
+      /^Unknown input 'b'; this model's inputs are: 'input-0'$/,
+    ],
     ['a non-string id', { id: 42, inputs: [irisInput(IRIS_ROWS)] }, /"id" must be a string/],
     ['parameters that are not an object', { parameters: [1], inputs: [irisInput(IRIS_ROWS)] }, /"parameters" must be an object/],
-    ['a non-boolean binary_data_output', { parameters: { binary_data_output: 'yes' }, inputs: [irisInput(IRIS_ROWS)] }, /"binary_data_output" must be a boolean/],
-    ['an unknown requested output', { inputs: [irisInput(IRIS_ROWS)], outputs: [{ name: 'logits' }] }, /Unknown output 'logits'; this model's outputs are: 'probabilities', 'label'/],
+    [
+      'a non-boolean binary_data_output',
+      { parameters: { binary_data_output: 'yes' }, inputs: [irisInput(IRIS_ROWS)] },
+      /"binary_data_output" must be a boolean/,
+    ],
+    [
+      'an unknown requested output',
+      { inputs: [irisInput(IRIS_ROWS)], outputs: [{ name: 'logits' }] },
+      /Unknown output 'logits'; this model's outputs are: 'probabilities', 'label'/,
+    ],
     ['outputs that are not a list', { inputs: [irisInput(IRIS_ROWS)], outputs: { name: 'label' } }, /"outputs" must be a list/],
     ['a wrong shape for the model', { inputs: [irisInput([1, 2, 3], { shape: [1, 3] })] }, /Shape of input \(1, 3\) does not match expected shape \(-1, 4\)/],
   ];
@@ -417,10 +454,72 @@ describe('OIP v2: invalid requests are 400s with clear messages', () => {
     for (let k = 0; k < 60; k++) {
       // replace one JSON value with a random token, or cut the body short
       const cut = rand(good.length);
-      const body = k % 3 === 0 ? good.slice(0, cut) : good.replace(/:(\[[^\]]*\]|"[^"]*"|[\d.]+|true|false)/g, (m, _v, offset: number) => (offset >= cut && offset < cut + 40 ? `:${tokens[rand(tokens.length)]}` : m));
+      const body =
+        k % 3 === 0
+          ? good.slice(0, cut)
+          : good.replace(/:(\[[^\]]*\]|"[^"]*"|[\d.]+|true|false)/g, (m, _v, offset: number) =>
+              offset >= cut && offset < cut + 40 ? `:${tokens[rand(tokens.length)]}` : m,
+            );
       const r = await infer('iris', body);
       expect(r.status, `${body} → ${r.body.toString()}`).toBeLessThan(500);
     }
+  });
+});
+
+describe('OIP v2: as strict as /invocations', () => {
+  const good = { inputs: [irisInput(IRIS_ROWS)] };
+
+  it('refuses an input the metadata does not list, naming it and the ones it lists', async () => {
+    // the ONNX graph's own name for the input is not an OIP name either
+    await expectError(
+      await infer('iris', { inputs: [irisInput(IRIS_ROWS, { name: 'features' })] }),
+      400,
+      /^Unknown input 'features'; this model's inputs are: 'input-0'$/,
+    );
+    const rows = IRIS_SKLEARN.request.dataframe_split.data;
+    const inputs = [...FEATURES, 'petal_colour'].map((name, j) => ({ name, datatype: 'FP64', shape: [rows.length], data: rows.map((row) => row[j] ?? 1) }));
+    await expectError(
+      await infer('iris-sk', { inputs }),
+      400,
+      /^Unknown input 'petal_colour'; this model's inputs are: 'sepal_length', 'sepal_width', 'petal_length', 'petal_width'$/,
+    );
+  });
+
+  it('names an empty input as the metadata does (input-0), not as the ONNX graph does (features)', async () => {
+    await expectError(
+      await infer('iris', { inputs: [irisInput([], { shape: [0, 4] })] }),
+      400,
+      /^input 'input-0' is empty \(shape \[0, 4\]\): send at least one row$/,
+    );
+  });
+
+  it('takes application/json, or application/octet-stream with Inference-Header-Content-Length; anything else is a 415 naming them', async () => {
+    const body = JSON.stringify(good);
+    const accepted = /send application\/json, or application\/octet-stream with the Inference-Header-Content-Length header/;
+    // a byte body: fetch adds no Content-Type
+    const none = await call('/v2/models/iris/infer', { method: 'POST', body: Buffer.from(body) });
+    await expectError(none, 415, /^The request has no Content-Type: /);
+    await expectError(none, 415, accepted);
+    await expectError(await infer('iris', body, { 'content-type': 'text/csv' }), 415, /^Unsupported Content-Type "text\/csv": /);
+    await expectError(await infer('iris', body, { 'content-type': 'text/plain;charset=UTF-8' }), 415, accepted);
+    await expectError(
+      await infer('iris', body, { 'content-type': 'application/octet-stream' }),
+      415,
+      /application\/octet-stream needs the Inference-Header-Content-Length header/,
+    );
+    expect((await infer('iris', body, { 'content-type': 'Application/JSON; charset=utf-8' })).status).toBe(200);
+    const b = binaryBody(good, []);
+    expect((await infer('iris', b.body, b.headers)).status).toBe(200);
+  });
+
+  it('limits the nesting of parameters as the MLflow JSON parser does (64 levels)', async () => {
+    const withParams = (levels: number) => `{"parameters": {"p": ${'['.repeat(levels)}${']'.repeat(levels)}}, "inputs": ${JSON.stringify(good.inputs)}}`;
+    // the request object, its parameters, then 62 lists: 64 levels
+    expect((await infer('iris', withParams(62))).status).toBe(200);
+    await expectError(await infer('iris', withParams(63)), 400, /^the request: "parameters" nest arrays and objects deeper than the limit of 64 levels$/);
+    await expectError(await infer('iris', withParams(100_000)), 400, /deeper than the limit of 64 levels/);
+    const deepInput = `{"inputs": [{"name": "input-0", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3, 4], "parameters": {"p": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}]}`;
+    await expectError(await infer('iris', deepInput), 400, /^input 'input-0': "parameters" nest arrays and objects deeper than the limit of 64 levels$/);
   });
 });
 

@@ -50,7 +50,8 @@ function schemaErrors(schema: Schema, value: unknown, root: unknown, at = '$'): 
     const n = (schema.oneOf as Schema[]).filter((s) => schemaErrors(s, value, root, at).length === 0).length;
     if (n !== 1) errs.push(`${at}: matches ${n} of oneOf`);
   }
-  if (Array.isArray(schema.anyOf) && !(schema.anyOf as Schema[]).some((s) => schemaErrors(s, value, root, at).length === 0)) errs.push(`${at}: matches no anyOf`);
+  if (Array.isArray(schema.anyOf) && !(schema.anyOf as Schema[]).some((s) => schemaErrors(s, value, root, at).length === 0))
+    errs.push(`${at}: matches no anyOf`);
   if (schema.type !== undefined) {
     const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
     if (!types.some((t) => typeMatches(t, value))) return [...errs, `${at}: ${JSON.stringify(value)} is not ${types.join('|')}`];
@@ -102,7 +103,8 @@ async function expectValidOpenApi(doc: Doc): Promise<void> {
   expect(validator.version).toBe('3.1');
 }
 
-const invocationsBody = (doc: Doc): Record<string, MediaType> => (doc.paths['/invocations']!.post!.requestBody as { content: Record<string, MediaType> }).content;
+const invocationsBody = (doc: Doc): Record<string, MediaType> =>
+  (doc.paths['/invocations']!.post!.requestBody as { content: Record<string, MediaType> }).content;
 const component = (doc: Doc, name: string): Schema => doc.components.schemas[name]!;
 /** The data schema of one JSON form in a model's request schema. */
 function formSchema(doc: Doc, model: string, form: string): Schema {
@@ -124,7 +126,9 @@ async function expectExamplesWork(s: RunningServer, doc: Doc, checkOutputs = tru
     expect(r.status, `${ex.summary}: ${r.text}`).toBe(200);
     const answer = JSON.parse(r.text) as Record<string, unknown>;
     expect(Object.keys(answer)).toEqual(['predictions']);
-    const responseSchema = (doc.paths['/invocations']!.post!.responses as Record<string, { content: Record<string, MediaType> }>)['200']!.content['application/json']!.schema;
+    const responseSchema = (doc.paths['/invocations']!.post!.responses as Record<string, { content: Record<string, MediaType> }>)['200']!.content[
+      'application/json'
+    ]!.schema;
     if (checkOutputs) expect(schemaErrors(responseSchema, answer, doc), ex.summary).toEqual([]);
     n++;
   }
@@ -158,7 +162,18 @@ describe.each([
     expect(doc.info.title).toBe('mlmodel');
     expect(doc.info.version).toBe('1.2.3');
     expect(doc.info.description).toContain(`**${name}**`);
-    for (const p of ['/invocations', '/ping', '/health', '/version', '/metrics', '/v2/health/live', '/v2/health/ready', `/v2/models/${name}`, `/v2/models/${name}/ready`, `/v2/models/${name}/infer`]) {
+    for (const p of [
+      '/invocations',
+      '/ping',
+      '/health',
+      '/version',
+      '/metrics',
+      '/v2/health/live',
+      '/v2/health/ready',
+      `/v2/models/${name}`,
+      `/v2/models/${name}/ready`,
+      `/v2/models/${name}/infer`,
+    ]) {
       expect(Object.keys(doc.paths)).toContain(p);
     }
     expect(doc.security).toBeUndefined();
@@ -178,13 +193,16 @@ describe.each([
     expect(content['application/vnd.apache.parquet']!.schema).toMatchObject({ type: 'string', format: 'binary' });
     const responses = doc.paths['/invocations']!.post!.responses as Record<string, { content: Record<string, MediaType> }>;
     expect(Object.keys(responses)).toEqual(['200', '400', '413', '415', '503', '504']);
-    for (const code of ['400', '413', '503', '504']) expect(responses[code]!.content['application/json']!.schema).toEqual({ $ref: '#/components/schemas/MlflowError' });
+    for (const code of ['400', '413', '503', '504'])
+      expect(responses[code]!.content['application/json']!.schema).toEqual({ $ref: '#/components/schemas/MlflowError' });
     expect(component(doc, 'MlflowError')).toMatchObject({ required: ['error_code', 'message'] });
     expect(component(doc, `mlflow.${name}.response`)).toMatchObject({ required: ['predictions'] });
   });
 
-  it("documents the OIP routes as they answer: metadata, and an infer example that works", async () => {
-    const meta = (doc.paths[`/v2/models/${name}`]!.get!.responses as Record<string, { content: Record<string, MediaType> }>)['200']!.content['application/json']!;
+  it('documents the OIP routes as they answer: metadata, and an infer example that works', async () => {
+    const meta = (doc.paths[`/v2/models/${name}`]!.get!.responses as Record<string, { content: Record<string, MediaType> }>)['200']!.content[
+      'application/json'
+    ]!;
     const r = await fetch(`${s.url}/v2/models/${name}`);
     expect(r.status).toBe(200);
     const actual = await r.json();
@@ -194,8 +212,17 @@ describe.each([
     expect(schemaErrors(infer.schema, infer.example, doc)).toEqual([]);
     const res = await post(s, `/v2/models/${name}/infer`, JSON.stringify(infer.example));
     expect(res.status, res.text).toBe(200);
-    const okSchema = (doc.paths[`/v2/models/${name}/infer`]!.post!.responses as Record<string, { content: Record<string, MediaType> }>)['200']!.content['application/json']!.schema;
+    const okSchema = (doc.paths[`/v2/models/${name}/infer`]!.post!.responses as Record<string, { content: Record<string, MediaType> }>)['200']!.content[
+      'application/json'
+    ]!.schema;
     expect(schemaErrors(okSchema, JSON.parse(res.text), doc)).toEqual([]);
+    // a body of another type is a 415 {"error"}, documented as such
+    const refused = await post(s, `/v2/models/${name}/infer`, JSON.stringify(infer.example), { 'content-type': 'text/plain' });
+    expect(refused.status).toBe(415);
+    const documented = (doc.paths[`/v2/models/${name}/infer`]!.post!.responses as Record<string, { content: Record<string, MediaType> }>)['415']!.content[
+      'application/json'
+    ]!.schema;
+    expect(schemaErrors(documented, JSON.parse(refused.text), doc)).toEqual([]);
   });
 
   it('rejects, by its schema, bodies the server refuses', () => {
@@ -235,7 +262,9 @@ describe('schemas derived from the fixtures’ signatures', () => {
     expect(props.columns).toMatchObject({ items: { enum: ['plan', 'tenure_months', 'monthly_charges'] } });
     expect((props.data!.items as Schema).prefixItems).toMatchObject([{ type: 'string' }, { type: 'integer' }, { type: 'number' }]);
     expect(formSchema(doc, 'churn_pipeline', 'instances').items).toEqual(records.items);
-    expect((formSchema(doc, 'churn_pipeline', 'inputs').anyOf as Schema[])[0]).toMatchObject({ properties: { plan: { type: 'array', items: { type: 'string' } } } });
+    expect((formSchema(doc, 'churn_pipeline', 'inputs').anyOf as Schema[])[0]).toMatchObject({
+      properties: { plan: { type: 'array', items: { type: 'string' } } },
+    });
   });
 
   it('maps a TensorSpec to nested arrays of its dtype with its shape', () => {
@@ -258,16 +287,27 @@ describe('schemas derived from the fixtures’ signatures', () => {
     const req = component(doc, 'oip.churn_pipeline.request');
     const input = ((req.properties as Record<string, Schema>).inputs!.items as Schema).properties as Record<string, Schema>;
     expect(input.name!.enum).toEqual(['plan', 'tenure_months', 'monthly_charges']);
-    expect(((component(doc, 'oip.iris_onnx.request').properties as Record<string, Schema>).inputs!.items as { properties: { name: Schema } }).properties.name.enum).toEqual(['input-0']);
+    expect(
+      ((component(doc, 'oip.iris_onnx.request').properties as Record<string, Schema>).inputs!.items as { properties: { name: Schema } }).properties.name.enum,
+    ).toEqual(['input-0']);
     const meta = doc.paths['/v2/models/iris_onnx']!.get!.responses as Record<string, { content: Record<string, MediaType> }>;
-    expect(meta['200']!.content['application/json']!.example).toMatchObject({ name: 'iris_onnx', inputs: [{ name: 'input-0', datatype: 'FP32', shape: [-1, 4] }] });
+    expect(meta['200']!.content['application/json']!.example).toMatchObject({
+      name: 'iris_onnx',
+      inputs: [{ name: 'input-0', datatype: 'FP32', shape: [-1, 4] }],
+    });
     // a versioned model also gets its versioned paths
     expect(doc.paths['/v2/models/iris_sklearn/versions/7/infer']).toBeDefined();
     expect(doc.paths['/v2/models/churn_pipeline/versions/7/infer']).toBeUndefined();
     const infer = doc.paths['/v2/models/churn_pipeline/infer']!.post!;
     const ex = (infer.requestBody as { content: Record<string, MediaType> }).content['application/json']!;
     expect(schemaErrors(ex.schema, ex.example, doc)).toEqual([]);
-    expect(ex.example).toMatchObject({ inputs: [{ name: 'plan', datatype: 'BYTES', shape: [2], data: ['pro', 'plus'] }, { name: 'tenure_months', datatype: 'INT64' }, { name: 'monthly_charges', datatype: 'FP64' }] });
+    expect(ex.example).toMatchObject({
+      inputs: [
+        { name: 'plan', datatype: 'BYTES', shape: [2], data: ['pro', 'plus'] },
+        { name: 'tenure_months', datatype: 'INT64' },
+        { name: 'monthly_charges', datatype: 'FP64' },
+      ],
+    });
     expect(doc.info.description).toMatch(/\*\*iris_onnx\*\* \(flavor `onnx`\) — served by `\/invocations`/);
     expect(doc.info.description).toContain('**iris_sklearn** version 7');
   });
@@ -318,7 +358,11 @@ describe('models without a saved example or without a signature', () => {
     expect(props.at).toMatchObject({ type: 'string', format: 'date-time' });
     expect(props.flag).toEqual({ anyOf: [{ type: 'boolean', title: 'boolean' }, { type: 'null' }] });
     expect(props.tags).toMatchObject({ type: 'array', items: { type: 'string' }, title: 'Array(string)' });
-    expect(props.obj).toMatchObject({ type: 'object', required: ['a'], properties: { a: { type: 'number' }, b: { anyOf: [{ type: 'string' }, { type: 'null' }] } } });
+    expect(props.obj).toMatchObject({
+      type: 'object',
+      required: ['a'],
+      properties: { a: { type: 'number' }, b: { anyOf: [{ type: 'string' }, { type: 'null' }] } },
+    });
     expect(props.counts).toMatchObject({ type: 'object', additionalProperties: { type: 'integer' } });
     expect((formSchema(doc, 'rich', 'dataframe_records').items as Schema).required).toEqual(['id', 'blob', 'at', 'tags', 'obj', 'counts']);
     const branch = (component(doc, 'mlflow.rich.request').oneOf as Schema[])[0]!;
@@ -358,7 +402,10 @@ describe('before the models are ready', () => {
       let r = await fetch(url + '/openapi.json');
       expect(r.status).toBe(503);
       expect(r.headers.get('retry-after')).toBe('1');
-      expect(await r.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: "The API description is not available yet: model 'iris_onnx' is still loading, so its signature is not known." });
+      expect(await r.json()).toEqual({
+        error_code: 'TEMPORARILY_UNAVAILABLE',
+        message: "The API description is not available yet: model 'iris_onnx' is still loading, so its signature is not known.",
+      });
       repo.markFailed('iris_onnx', new Error('load failed'));
       r = await fetch(url + '/openapi.json');
       expect(r.status).toBe(503);
@@ -454,7 +501,15 @@ describe('/docs', () => {
   });
 
   it('refuses any other file name', async () => {
-    for (const name of ['index.html', 'swagger-ui.js.map', 'package.json', '..%2Fpackage.json', '..%2F..%2Fpackage.json', 'swagger-initializer.js', '%2Fetc%2Fpasswd']) {
+    for (const name of [
+      'index.html',
+      'swagger-ui.js.map',
+      'package.json',
+      '..%2Fpackage.json',
+      '..%2F..%2Fpackage.json',
+      'swagger-initializer.js',
+      '%2Fetc%2Fpasswd',
+    ]) {
       const r = await fetch(`${s.url}/docs/assets/${name}`);
       expect(r.status, name).toBe(404);
     }

@@ -29,7 +29,8 @@ async function readSignatureFile(path: string): Promise<ModelSignature> {
   } catch (e) {
     throw new MlmodelError(`cannot read signature file ${path}: ${(e as Error).message}`);
   }
-  if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new MlmodelError(`${path}: a signature file holds {"inputs": ..., "outputs": ..., "params": ...}`);
+  if (typeof d !== 'object' || d === null || Array.isArray(d))
+    throw new MlmodelError(`${path}: a signature file holds {"inputs": ..., "outputs": ..., "params": ...}`);
   const asText = (v: unknown): unknown => (Array.isArray(v) ? JSON.stringify(v) : v);
   const o = d as Record<string, unknown>;
   try {
@@ -77,7 +78,10 @@ export async function buildCommand(o: BuildCliOptions, io: Io): Promise<number> 
   }
   const signature = o.signature && o.signature !== 'infer' ? await readSignatureFile(o.signature) : 'infer';
   const inputExample = o.inputExample
-    ? { body: new Uint8Array(await readFile(o.inputExample).catch((e: Error) => Promise.reject(new MlmodelError(`cannot read input example: ${e.message}`)))), contentType: contentTypeFor(o.inputExample) }
+    ? {
+        body: new Uint8Array(await readFile(o.inputExample).catch((e: Error) => Promise.reject(new MlmodelError(`cannot read input example: ${e.message}`)))),
+        contentType: contentTypeFor(o.inputExample),
+      }
     : undefined;
   const metadata = Object.fromEntries(Object.entries(keyValues(o.metadata, '--metadata')).map(([k, v]) => [k, parseJsonish(v)]));
   const result = await buildModel({

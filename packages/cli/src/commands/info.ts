@@ -21,7 +21,8 @@ export interface ModelInfo {
   path: string;
   flavors: Record<string, Record<string, unknown>>;
   signature: { inputs: SchemaRow[] | null; outputs: SchemaRow[] | null; params: ParamSpec[] | null } | null;
-  inputExample: { type: string; file: string; data: unknown; params?: Record<string, unknown> } | null;
+  /** `file` holds the example's data; `servingFile` (when MLflow saved one) is it as a scoring request. `mlmodel predict -i` takes either. */
+  inputExample: { type: string; file: string; servingFile: string | null; data: unknown; params?: Record<string, unknown> } | null;
   environment: { python: string | null; requirements: string[] | null; conda: boolean; virtualenv: boolean };
   provenance: {
     run_id: string | null;
@@ -65,7 +66,15 @@ export async function describeModel(path: string): Promise<ModelInfo> {
       ? { inputs: schemaRows(m.signature.inputs), outputs: schemaRows(m.signature.outputs), params: m.signature.params ? [...m.signature.params] : null }
       : null,
     inputExample:
-      example && exInfo ? { type: String(example.type), file: exInfo.artifact_path, data: example.data, ...(example.params ? { params: example.params } : {}) } : null,
+      example && exInfo
+        ? {
+            type: String(example.type),
+            file: exInfo.artifact_path,
+            servingFile: exInfo.serving_input_path ?? null,
+            data: example.data,
+            ...(example.params ? { params: example.params } : {}),
+          }
+        : null,
     environment: {
       python: pythonVersion(model, env),
       requirements: env.requirements ?? null,
@@ -107,11 +116,7 @@ function renderSchema(title: string, rows: SchemaRow[] | null): string[] {
   if (!rows) return [`  ${title}: (none)`];
   const hasShape = rows.some((r) => r.shape);
   const header = hasShape ? ['name', 'type', 'shape'] : ['name', 'type', 'required'];
-  const body = rows.map((r) => [
-    r.name ?? '(unnamed)',
-    r.type,
-    hasShape ? `(${(r.shape ?? []).join(', ')})` : r.required === false ? 'optional' : 'required',
-  ]);
+  const body = rows.map((r) => [r.name ?? '(unnamed)', r.type, hasShape ? `(${(r.shape ?? []).join(', ')})` : r.required === false ? 'optional' : 'required']);
   return [`  ${title}:`, table(header, body, '    ')];
 }
 
@@ -130,7 +135,12 @@ export function renderInfo(info: ModelInfo): string {
         '  params:',
         table(
           ['name', 'type', 'default', 'shape'],
-          params.map((p) => [p.name, typeof p.type === 'string' ? p.type : typeToString(p.type), JSON.stringify(p.default), p.shape ? `(${p.shape.join(', ')})` : 'scalar']),
+          params.map((p) => [
+            p.name,
+            typeof p.type === 'string' ? p.type : typeToString(p.type),
+            JSON.stringify(p.default),
+            p.shape ? `(${p.shape.join(', ')})` : 'scalar',
+          ]),
           '    ',
         ),
       );
@@ -141,6 +151,9 @@ export function renderInfo(info: ModelInfo): string {
   else {
     lines.push(`  ${info.inputExample.type} in ${info.inputExample.file}: ${truncate(JSON.stringify(info.inputExample.data), 200)}`);
     if (info.inputExample.params) lines.push(`  params: ${truncate(JSON.stringify(info.inputExample.params), 200)}`);
+    if (info.inputExample.servingFile) {
+      lines.push(`  as a request: ${info.inputExample.servingFile} (for a server; mlmodel predict -i takes either file)`);
+    }
   }
   const env = info.environment;
   lines.push('', 'Environment:');

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { serve, type BatchingConfig, type ServedModelConfig } from '@mlmodel/serve';
+import { planProcesses, serve, type BatchingConfig, type ServedModelConfig } from '@mlmodel/serve';
 import { loadOptions, pluginSpecifiers, type ModelLoadingCliOptions } from '../args.js';
 import type { Io } from '../output.js';
 
@@ -15,12 +15,12 @@ export interface ServeCliOptions extends ModelLoadingCliOptions {
   maxQueueSize?: string[];
   timeout?: string;
   bodyLimitMb?: string;
+  memoryBudgetMb?: string;
   authToken?: string;
   cors?: string[];
   logLevel?: string;
   stackTraces?: boolean;
 }
-
 
 const MODEL_SPEC = /^([A-Za-z0-9][\w.-]{0,127})(?::([\w.-]{1,64}))?=(.+)$/;
 
@@ -63,10 +63,32 @@ export function inContainer(env: NodeJS.ProcessEnv = process.env): boolean {
  * $MLFLOW_HOST/PORT; else 0.0.0.0:8080 in a container (SageMaker's and Azure ML's contract, and a
  * container's loopback is unreachable from outside) and 127.0.0.1:5000 elsewhere (MLflow's default).
  */
-export function resolveAddress(o: { host?: string; port?: string }, env: NodeJS.ProcessEnv = process.env, container = inContainer(env)): { host: string; port: number } {
+export function resolveAddress(
+  o: { host?: string; port?: string },
+  env: NodeJS.ProcessEnv = process.env,
+  container = inContainer(env),
+): { host: string; port: number } {
   const host = o.host ?? env.MLMODEL_HOST ?? env.MLFLOW_HOST ?? (container ? '0.0.0.0' : '127.0.0.1');
   const port = o.port ?? env.SAGEMAKER_BIND_TO_PORT ?? env.MLMODEL_PORT ?? env.MLFLOW_PORT;
   return { host, port: port === undefined ? (container ? 8080 : 5000) : positiveInt(port, '--port', 0) };
+}
+
+/**
+ * The bearer token: --auth-token, else $MLMODEL_AUTH_TOKEN, trimmed (a secret read from a file
+ * usually ends with a newline). Given but empty (or only whitespace) is a usage error, never
+ * "serve without auth": leaving both out is how to turn auth off.
+ */
+export function resolveAuthToken(o: { authToken?: string }, env: NodeJS.ProcessEnv = process.env): string | null {
+  const given = o.authToken ?? env.MLMODEL_AUTH_TOKEN;
+  if (given === undefined) return null;
+  const token = given.trim();
+  if (token === '') {
+    const source = o.authToken !== undefined ? '--auth-token' : '$MLMODEL_AUTH_TOKEN';
+    throw new InvalidArgumentError(
+      `${source} is ${given === '' ? 'empty' : 'only whitespace'}: give the token clients must send, or leave ${source} out to serve without auth`,
+    );
+  }
+  return token;
 }
 
 /** The models to serve, from `-m` and the per-model batching flags; each model's concurrency comes from the model itself once loaded. */
@@ -82,7 +104,8 @@ export function modelSpecs(o: ServeCliOptions): ServedModelConfig[] {
   }
   return specs.map((spec) => {
     const size = batchSize(spec.name) ?? 1;
-    const batching: BatchingConfig | null = size > 1 ? { maxBatchSize: size, maxBatchDelayMs: delay(spec.name) ?? 2, maxQueueSize: queue(spec.name) ?? 1024 } : null;
+    const batching: BatchingConfig | null =
+      size > 1 ? { maxBatchSize: size, maxBatchDelayMs: delay(spec.name) ?? 2, maxQueueSize: queue(spec.name) ?? 1024 } : null;
     return { ...spec, options, batching, ...(o.flavor ? { flavor: o.flavor } : {}) };
   });
 }
@@ -92,19 +115,26 @@ export async function serveCommand(o: ServeCliOptions, io: Io, version: string):
   const env = process.env;
   const timeoutS = o.timeout ?? env.MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT;
   const workers = o.workers ?? env.MLFLOW_MODELS_WORKERS;
+  const authToken = resolveAuthToken(o, env);
+  const models = modelSpecs(o);
+  const address = resolveAddress(o);
+  // without --workers: one process per core when every model predicts in process, else 1 (process-defaults.ts)
+  const plan = await planProcesses(models, { workers: workers === undefined ? undefined : positiveInt(workers, '--workers'), plugins: pluginSpecifiers(o) });
   await serve({
-    models: modelSpecs(o),
-    ...resolveAddress(o),
-    workers: workers === undefined ? 1 : positiveInt(workers, '--workers'),
+    models: plan.models,
+    ...address,
+    workers: plan.workers,
     requestTimeoutMs: timeoutS === undefined ? undefined : positiveInt(timeoutS, '--timeout') * 1000,
     bodyLimitBytes: o.bodyLimitMb === undefined ? undefined : positiveInt(o.bodyLimitMb, '--body-limit-mb') * 1024 * 1024,
-    authToken: o.authToken ?? env.MLMODEL_AUTH_TOKEN ?? null,
+    memoryBudgetBytes: o.memoryBudgetMb === undefined ? undefined : positiveInt(o.memoryBudgetMb, '--memory-budget-mb') * 1024 * 1024,
+    authToken,
     corsOrigins: o.cors ?? [],
     logLevel: o.logLevel ?? env.MLMODEL_LOG_LEVEL ?? 'info',
     includeStackTrace: o.stackTraces ?? false,
     plugins: pluginSpecifiers(o),
     version,
-    onReady: (url) => io.err(`mlmodel: serving ${o.model.length} model(s) at ${url}`),
+    onReady: (url) =>
+      io.err(`mlmodel: serving ${o.model.length} model(s) at ${url} with ${plan.workers} process${plan.workers === 1 ? '' : 'es'} (${plan.reason})`),
   });
   return 0;
 }

@@ -87,7 +87,6 @@ export class InnerModels {
   }
 }
 
-
 export interface ContextInit {
   readonly modelDir: string;
   readonly artifacts: Record<string, string>;

@@ -41,9 +41,7 @@ async function copyTree(src: string, dest: string, rules: CopyRules, ancestors: 
   if (link.isSymbolicLink()) {
     real = await realOrFail(src, `${rules.what}: symlink ${src}`);
     if (!isInside(rules.root, real)) {
-      throw new JsFunctionError(
-        `${rules.what}: ${src} is a symlink to ${real}, outside ${rules.root}; copy the target there or remove the link`,
-      );
+      throw new JsFunctionError(`${rules.what}: ${src} is a symlink to ${real}, outside ${rules.root}; copy the target there or remove the link`);
     }
   }
   const s = link.isSymbolicLink() ? await stat(real) : link;

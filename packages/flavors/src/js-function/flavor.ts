@@ -1,15 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-import {
-  MLMODEL_FILE_NAME,
-  MlmodelError,
-  ModelFormatError,
-  type ModelDir,
-  type ModelInput,
-  type ModelSignature,
-  type Prediction,
-} from '@mlmodel/format';
+import { MLMODEL_FILE_NAME, MlmodelError, ModelFormatError, type ModelDir, type ModelInput, type ModelSignature, type Prediction } from '@mlmodel/format';
 import type { Flavor, LoadedModel, LoadOptions, SaveContext, SavedFlavor } from '../flavor.js';
 import { hasFlavor } from '../registry.js';
 import { InnerModels, createContext, innerLoaderFor } from './context.js';
@@ -356,6 +348,7 @@ class JsFunctionModel implements LoadedModel {
 export const jsFunctionFlavor: Flavor<JsFunctionSaveInput> = {
   name: JS_FUNCTION_FLAVOR,
   canLoad: (model) => hasFlavor(model, JS_FUNCTION_FLAVOR),
+  runsInProcess: true,
   load,
   save,
 };

@@ -6,21 +6,7 @@ import { isSafeCast, type DType } from '@mlmodel/format';
 
 /** Tensor element types onnxruntime-node reports in its input/output metadata. */
 export type OrtElementType =
-  | 'float32'
-  | 'float64'
-  | 'float16'
-  | 'int8'
-  | 'int16'
-  | 'int32'
-  | 'int64'
-  | 'uint8'
-  | 'uint16'
-  | 'uint32'
-  | 'uint64'
-  | 'bool'
-  | 'string'
-  | 'int4'
-  | 'uint4';
+  'float32' | 'float64' | 'float16' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'bool' | 'string' | 'int4' | 'uint4';
 
 const ORT_TO_DTYPE: Readonly<Record<string, DType>> = {
   float32: 'float32',

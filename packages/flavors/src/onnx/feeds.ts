@@ -9,7 +9,17 @@
  *
  * Typed arrays whose dtype matches the graph are handed to `ort.Tensor` as they are (no copy).
  */
-import { halfToFloat, type Batch, type Column, type ColumnBatch, type DType, type Storage, type Tensor as BatchTensor, type TensorBatch, type Utf8Array } from '@mlmodel/format';
+import {
+  halfToFloat,
+  type Batch,
+  type Column,
+  type ColumnBatch,
+  type DType,
+  type Storage,
+  type Tensor as BatchTensor,
+  type TensorBatch,
+  type Utf8Array,
+} from '@mlmodel/format';
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
 import { canFeed, onnxTypeName } from './dtypes.js';
 import { OnnxInputError } from './errors.js';

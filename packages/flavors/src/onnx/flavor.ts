@@ -4,7 +4,8 @@
  * directory MLflow's Python can load.
  */
 import { copyFile, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import {
   MLMODEL_FILE_NAME,
   MlmodelError,
@@ -53,7 +54,6 @@ export interface OnnxSaveInput {
   readonly mlflowVersion?: string;
 }
 
-
 async function isFile(p: string): Promise<boolean> {
   try {
     return (await stat(p)).isFile();
@@ -79,6 +79,12 @@ function modelInfoDetails(info: OnnxModelInfo | null): Record<string, unknown> {
 /** A loaded ONNX model. `session` exposes the onnxruntime session for callers that need it (benchmarks, custom fetches). */
 export class OnnxLoadedModel implements LoadedModel {
   readonly flavor = ONNX_FLAVOR;
+  /**
+   * Sessions are independent: a worker thread may load its own copy for large calls, without the
+   * CPU memory arena (which would keep the memory of the largest call for the session's life) and,
+   * unless the model or the user says otherwise, leaving one core to the thread that serves requests.
+   */
+  readonly offThreadCopies = { options: { enableCpuMemArena: false, defaultIntraOpNumThreads: Math.max(1, availableParallelism() - 1) } };
   readonly signature: ModelSignature | null;
   readonly details: Readonly<Record<string, unknown>>;
   #session: InferenceSession | null;
@@ -87,7 +93,14 @@ export class OnnxLoadedModel implements LoadedModel {
   /** Output names to fetch, when some outputs are not tensors (onnxruntime-node cannot return those). */
   readonly #fetches: readonly string[] | undefined;
 
-  constructor(session: InferenceSession, feeds: FeedBuilder, outputs: readonly string[], allOutputs: number, signature: ModelSignature | null, details: Record<string, unknown>) {
+  constructor(
+    session: InferenceSession,
+    feeds: FeedBuilder,
+    outputs: readonly string[],
+    allOutputs: number,
+    signature: ModelSignature | null,
+    details: Record<string, unknown>,
+  ) {
     this.#session = session;
     this.#feeds = feeds;
     this.#outputNames = outputs;
@@ -134,8 +147,35 @@ function tensorOutputs(graph: GraphInfo, logger: FlavorLogger, where: string): s
   return names;
 }
 
+/** Lines about one model name it (its directory), so the logs of several models can be told apart. */
+function modelLogger(logger: FlavorLogger, model: ModelDir): FlavorLogger {
+  if (logger === silentLogger) return logger;
+  const tag = `[${basename(model.dir)}] `;
+  return { info: (m) => logger.info(tag + m), warn: (m) => logger.warn(tag + m) };
+}
+
+/**
+ * Provider lists already reported, per logger. MLflow saves `[CUDAExecutionProvider,
+ * CPUExecutionProvider]` in every ONNX model; that CUDA is skipped here is expected, so it is said
+ * once (per logger: once per server process) at info level rather than warned on every load.
+ */
+const reportedSkips = new WeakMap<FlavorLogger, Set<string>>();
+
+function reportSkippedProviders(logger: FlavorLogger, skipped: readonly string[], using: readonly string[]): void {
+  const key = `${skipped.join(',')}→${using.join(',')}`;
+  let seen = reportedSkips.get(logger);
+  if (seen === undefined) reportedSkips.set(logger, (seen = new Set()));
+  if (seen.has(key)) return;
+  seen.add(key);
+  logger.info(
+    `onnx: execution providers ${skipped.join(', ')} are not available in onnxruntime-node here; ONNX models that list them ` +
+      `(MLflow lists CUDAExecutionProvider in every ONNX model it saves) run with ${using.join(', ')} (said once)`,
+  );
+}
+
 async function load(model: ModelDir, options: LoadOptions = {}): Promise<OnnxLoadedModel> {
-  const logger = options.logger ?? silentLogger;
+  const baseLogger = options.logger ?? silentLogger;
+  const logger = modelLogger(baseLogger, model);
   const mlmodelFile = join(model.dir, MLMODEL_FILE_NAME);
   const config = model.mlmodel.flavors[ONNX_FLAVOR];
   if (config === undefined) {
@@ -155,8 +195,10 @@ async function load(model: ModelDir, options: LoadOptions = {}): Promise<OnnxLoa
   }
 
   const ort = await loadOrt();
-  const base = parseMlflowSessionOptions(config.onnx_session_options, logger, (message, key) =>
-    new ModelFormatError(message, { file: mlmodelFile, keyPath: `flavors.onnx.onnx_session_options${key ? `.${key}` : ''}` }),
+  const base = parseMlflowSessionOptions(
+    config.onnx_session_options,
+    logger,
+    (message, key) => new ModelFormatError(message, { file: mlmodelFile, keyPath: `flavors.onnx.onnx_session_options${key ? `.${key}` : ''}` }),
   );
   const overrides = readOverrides(options.options);
   const available = availableProviders(ort);
@@ -174,9 +216,7 @@ async function load(model: ModelDir, options: LoadOptions = {}): Promise<OnnxLoa
     const choice = chooseProviders(config.providers ?? ['CPUExecutionProvider'], available);
     providers = choice.use;
     skipped = choice.skipped;
-    if (skipped.length > 0) {
-      logger.warn(`onnx: skipping execution providers ${skipped.join(', ')} (not available in onnxruntime-node here); using ${providers.join(', ')}`);
-    }
+    if (skipped.length > 0) reportSkippedProviders(baseLogger, skipped, providers);
   }
   const sessionOptions = buildSessionOptions(base, overrides, providers);
 
@@ -286,6 +326,7 @@ async function save(input: OnnxSaveInput, dir: string): Promise<SavedFlavor> {
 export const onnxFlavor: Flavor<OnnxSaveInput> = {
   name: ONNX_FLAVOR,
   canLoad: (model) => hasFlavor(model, ONNX_FLAVOR),
+  runsInProcess: true,
   load,
   save,
   checkOptions: (options) => void readOverrides(options),

@@ -20,5 +20,8 @@ export function ortVersion(ort: OrtModule): string {
 
 /** Execution providers this onnxruntime-node build ships (CPU always; CUDA/TensorRT need extra libraries). */
 export function availableProviders(ort: OrtModule): string[] {
-  return ort.listSupportedBackends().filter((b) => b.bundled).map((b) => b.name);
+  return ort
+    .listSupportedBackends()
+    .filter((b) => b.bundled)
+    .map((b) => b.name);
 }

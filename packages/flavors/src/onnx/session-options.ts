@@ -34,6 +34,13 @@ export interface OnnxLoadOverrides {
   executionMode?: 'sequential' | 'parallel';
   /** ORT JS names (`cpu`, `cuda`…) or MLflow's (`CPUExecutionProvider`…); replaces the MLmodel's `providers`. */
   executionProviders?: readonly string[];
+  /** ORT's CPU memory arena (default on): it keeps the memory of the largest call for the session's life. */
+  enableCpuMemArena?: boolean;
+  /**
+   * Intra-op threads when neither `intraOpNumThreads` nor the MLmodel's `intra_op_num_threads`
+   * says (a server running one process per core sets 1, so its processes do not compete for cores).
+   */
+  defaultIntraOpNumThreads?: number;
 }
 
 /** The error class `parseMlflowSessionOptions` throws; callers pick one that fits (file error at load, input error at save). */
@@ -94,11 +101,7 @@ function toBool(v: unknown, key: string, err: OptionsErrorFactory): boolean {
  * MLflow's `onnx_session_options` → ORT JS session options. Like MLflow's loader, unknown keys
  * are errors; Python-only attributes (execution_order, …) are skipped with a warning.
  */
-export function parseMlflowSessionOptions(
-  raw: unknown,
-  logger?: FlavorLogger,
-  err: OptionsErrorFactory = defaultError,
-): SessionOptions {
+export function parseMlflowSessionOptions(raw: unknown, logger?: FlavorLogger, err: OptionsErrorFactory = defaultError): SessionOptions {
   if (raw === null || raw === undefined) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw err(`expected a mapping, got ${JSON.stringify(raw)}`, '');
   const out: { -readonly [K in keyof SessionOptions]: SessionOptions[K] } = {};
@@ -223,11 +226,18 @@ export function readOverrides(options: Readonly<Record<string, unknown>> | undef
   if (intra !== undefined) o.intraOpNumThreads = intra;
   const inter = int('interOpNumThreads');
   if (inter !== undefined) o.interOpNumThreads = inter;
+  const intraDefault = int('defaultIntraOpNumThreads');
+  if (intraDefault !== undefined) o.defaultIntraOpNumThreads = intraDefault;
   if (options.graphOptimizationLevel !== undefined) {
     o.graphOptimizationLevel = toLevel(options.graphOptimizationLevel, (m) => new OnnxInputError(`onnx load option graphOptimizationLevel: ${m}`));
   }
   if (options.executionMode !== undefined) {
     o.executionMode = toMode(options.executionMode, (m) => new OnnxInputError(`onnx load option executionMode: ${m}`));
+  }
+  const arena = options.enableCpuMemArena;
+  if (arena !== undefined) {
+    if (typeof arena !== 'boolean' && arena !== 'true' && arena !== 'false') bad('enableCpuMemArena', 'true or false');
+    o.enableCpuMemArena = arena === true || arena === 'true';
   }
   const eps = options.executionProviders;
   if (eps !== undefined) {
@@ -237,13 +247,15 @@ export function readOverrides(options: Readonly<Record<string, unknown>> | undef
   return o;
 }
 
-/** The final session options: MLmodel options, overrides on top, and the providers to use. */
+/** The final session options: MLmodel options, overrides on top, the default intra-op threads if neither set them, and the providers to use. */
 export function buildSessionOptions(base: SessionOptions, overrides: OnnxLoadOverrides, providers: readonly string[]): SessionOptions {
   const out: { -readonly [K in keyof SessionOptions]: SessionOptions[K] } = { ...base };
   if (overrides.intraOpNumThreads !== undefined) out.intraOpNumThreads = overrides.intraOpNumThreads;
+  else if (base.intraOpNumThreads === undefined && overrides.defaultIntraOpNumThreads !== undefined) out.intraOpNumThreads = overrides.defaultIntraOpNumThreads;
   if (overrides.interOpNumThreads !== undefined) out.interOpNumThreads = overrides.interOpNumThreads;
   if (overrides.graphOptimizationLevel !== undefined) out.graphOptimizationLevel = overrides.graphOptimizationLevel;
   if (overrides.executionMode !== undefined) out.executionMode = overrides.executionMode;
+  if (overrides.enableCpuMemArena !== undefined) out.enableCpuMemArena = overrides.enableCpuMemArena;
   out.executionProviders = [...providers];
   return out;
 }

@@ -39,9 +39,7 @@ export interface WireArray {
 }
 
 export type WireData =
-  | { kind: 'columns'; num_rows: number; columns: WireArray[] }
-  | { kind: 'tensors'; tensors: WireArray[] }
-  | { kind: 'json'; value: unknown };
+  { kind: 'columns'; num_rows: number; columns: WireArray[] } | { kind: 'tensors'; tensors: WireArray[] } | { kind: 'json'; value: unknown };
 
 export interface WireHeader {
   data: WireData;

@@ -1,4 +1,4 @@
-import { MlmodelError, UNEXPECTED_ERROR_MESSAGE } from '@mlmodel/format';
+import { MlmodelError, UNEXPECTED_ERROR_MESSAGE, type MlflowErrorCode } from '@mlmodel/format';
 
 /** A Python exception as the worker reports it (LOAD_ERR and ERROR payloads). */
 export interface PythonException {
@@ -44,8 +44,23 @@ export class PythonPredictError extends MlmodelError {
 
 /** The worker process died or broke the protocol; the request is lost and the worker replaced. */
 export class PythonWorkerError extends MlmodelError {
-  constructor(message: string, cause?: unknown) {
-    super(message, 'INTERNAL_ERROR', { cause, userError: false });
+  constructor(message: string, cause?: unknown, errorCode: MlflowErrorCode = 'INTERNAL_ERROR') {
+    super(message, errorCode, { cause, userError: false });
+  }
+}
+
+/**
+ * The worker died (crashed, was killed, ran out of memory) while it held the request. The request
+ * itself may be fine: the worker is being restarted, so the same request can be sent again
+ * (TEMPORARILY_UNAVAILABLE, which servers answer with 503 and Retry-After). The message names the
+ * worker by its number only; its pid is in the pool's log line about the exit.
+ */
+export class PythonWorkerDiedError extends PythonWorkerError {
+  /** Sending the same request again may succeed. */
+  readonly retryable = true;
+
+  constructor(message: string) {
+    super(message, undefined, 'TEMPORARILY_UNAVAILABLE');
   }
 }
 

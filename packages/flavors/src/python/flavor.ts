@@ -3,21 +3,14 @@
  * processes (see python/PROTOCOL.md). The JS side enforces the signature first, as for every
  * flavor; the worker rebuilds what pyfunc's predict receives and returns the prediction batch-native.
  */
-import { join } from 'node:path';
-import {
-  MLMODEL_FILE_NAME,
-  ModelFormatError,
-  type ModelDir,
-  type ModelInput,
-  type ModelSignature,
-  type Prediction,
-} from '@mlmodel/format';
-import { silentLogger, type Flavor, type LoadedModel, type LoadOptions, type ModelCapabilities } from '../flavor.js';
+import { basename, join } from 'node:path';
+import { MLMODEL_FILE_NAME, ModelFormatError, type ModelDir, type ModelInput, type ModelSignature, type Prediction } from '@mlmodel/format';
+import { silentLogger, type Flavor, type FlavorLogger, type LoadedModel, type LoadOptions, type ModelCapabilities } from '../flavor.js';
 import { FlavorOptionError, hasFlavor } from '../registry.js';
 import { encodePredictPayload } from './codec.js';
 import { PythonPool } from './pool.js';
 import type { LoadRequest } from './worker.js';
-import { resolvePython, type EnvManager } from './env/index.js';
+import { resolvePython, type EnvManager, type PythonInstaller } from './env/index.js';
 
 export const PYTHON_FUNCTION_FLAVOR = 'python_function';
 
@@ -49,19 +42,21 @@ export interface PythonFunctionOptions {
   readonly idleSpinUs?: number;
   /**
    * Where the interpreter comes from (see ENVIRONMENTS.md): `local` (the given interpreter),
-   * `virtualenv` or `conda` (created from the model's env files, cached, before any request).
+   * `virtualenv` or `conda` (created from the model's env files, cached, before any request), or
+   * `uv` (MLflow 3's name for a virtualenv made with uv: `virtualenv` with installer uv).
    * Unset: the interpreter as given, without checks.
    */
-  readonly envManager?: EnvManager;
+  readonly envManager?: EnvManagerName;
 }
-
 
 /** An integer option; a decimal string (from a command line) is taken too. */
 function intOption(v: unknown, name: string, dflt: number, min: number): number {
   if (v === undefined || v === null) return dflt;
   const n = typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min) {
-    throw new FlavorOptionError(`${OPTION_NAMES[name] ?? `options.${name}`} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    throw new FlavorOptionError(
+      `${OPTION_NAMES[name] ?? `options.${name}`} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${typeof v === 'string' ? v : JSON.stringify(v)}`,
+    );
   }
   return n;
 }
@@ -69,15 +64,24 @@ function intOption(v: unknown, name: string, dflt: number, min: number): number 
 /** How users name the options that have command-line flags. */
 const OPTION_NAMES: Readonly<Record<string, string>> = { workers: '--python-workers', envManager: '--env-manager', python: '--python' };
 
-const ENV_MANAGERS: readonly EnvManager[] = ['local', 'virtualenv', 'conda'];
+/** The `--env-manager` values: MLflow's names (`uv` is a virtualenv that uv creates and fills). */
+export type EnvManagerName = EnvManager | 'uv';
+const ENV_MANAGERS: readonly EnvManagerName[] = ['local', 'virtualenv', 'uv', 'conda'];
 
 /** The `envManager` option, checked. */
-function envManagerOption(v: unknown): EnvManager | undefined {
+function envManagerOption(v: unknown): EnvManagerName | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string' || !(ENV_MANAGERS as readonly string[]).includes(v)) {
-    throw new FlavorOptionError(`--env-manager must be ${ENV_MANAGERS.slice(0, -1).join(', ')} or ${ENV_MANAGERS.at(-1)}, got ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    throw new FlavorOptionError(
+      `--env-manager must be ${ENV_MANAGERS.slice(0, -1).join(', ')} or ${ENV_MANAGERS.at(-1)}, got ${typeof v === 'string' ? v : JSON.stringify(v)}`,
+    );
   }
-  return v as EnvManager;
+  return v as EnvManagerName;
+}
+
+/** How `resolvePython` makes the environment an `--env-manager` value names. */
+function environmentFor(name: EnvManagerName): { envManager: EnvManager; installer?: PythonInstaller } {
+  return name === 'uv' ? { envManager: 'virtualenv', installer: 'uv' } : { envManager: name };
 }
 
 const positiveInt = (v: unknown, name: string, dflt: number): number => intOption(v, name, dflt, 1);
@@ -136,8 +140,15 @@ function stringOrNull(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
 }
 
+/** Lines about one model, its workers' output included, name it (its directory), so the logs of several models can be told apart. */
+function modelLogger(logger: FlavorLogger, model: ModelDir): FlavorLogger {
+  if (logger === silentLogger) return logger;
+  const tag = `[${basename(model.dir)}] `;
+  return { info: (m) => logger.info(tag + m), warn: (m) => logger.warn(tag + m) };
+}
+
 async function load(model: ModelDir, options: LoadOptions = {}): Promise<PythonFunctionModel> {
-  const logger = options.logger ?? silentLogger;
+  const logger = modelLogger(options.logger ?? silentLogger, model);
   const conf = model.mlmodel.flavors[PYTHON_FUNCTION_FLAVOR];
   if (conf === undefined) {
     throw new ModelFormatError(`the model has no '${PYTHON_FUNCTION_FLAVOR}' flavor`, { file: join(model.dir, MLMODEL_FILE_NAME), keyPath: 'flavors' });
@@ -146,7 +157,7 @@ async function load(model: ModelDir, options: LoadOptions = {}): Promise<PythonF
   const envManager = envManagerOption(options.options?.envManager);
   if (envManager !== undefined) {
     const given = options.options?.python;
-    const env = await resolvePython(model, { envManager, logger, ...(typeof given === 'string' ? { python: given } : {}) });
+    const env = await resolvePython(model, { ...environmentFor(envManager), logger, ...(typeof given === 'string' ? { python: given } : {}) });
     opts = { ...opts, python: env.python };
   }
   const sklearn = model.mlmodel.flavors.sklearn;
@@ -167,7 +178,9 @@ async function load(model: ModelDir, options: LoadOptions = {}): Promise<PythonF
     loaderModule: stringOrNull(conf.loader_module),
     workers: opts.workers,
     timeoutMs: opts.timeoutMs,
-    ...Object.fromEntries(['numpy', 'pandas', 'sklearn', 'mlflow', 'cloudpickle', 'predict_fn', 'unpickler'].filter((k) => info[k] != null).map((k) => [k, info[k]])),
+    ...Object.fromEntries(
+      ['numpy', 'pandas', 'sklearn', 'mlflow', 'cloudpickle', 'predict_fn', 'unpickler'].filter((k) => info[k] != null).map((k) => [k, info[k]]),
+    ),
   };
   logger.info(`python_function: loaded ${model.dir} with ${info.loader} in ${opts.workers} worker(s) (Python ${info.python})`);
   const signature = model.mlmodel.signature ?? null;
@@ -184,8 +197,16 @@ export const pythonFunctionFlavor: Flavor = {
     envManagerOption(options.envManager);
   },
   optionFlags: [
-    { flag: '--python <path>', option: 'python', description: 'Python interpreter for python_function models (default: $MLMODEL_PYTHON, else /usr/bin/python3)' },
+    {
+      flag: '--python <path>',
+      option: 'python',
+      description: 'Python interpreter for python_function models (default: $MLMODEL_PYTHON, else /usr/bin/python3)',
+    },
     { flag: '--python-workers <n>', option: 'workers', description: 'Python worker processes per python_function model (default 1)' },
-    { flag: '--env-manager <name>', option: 'envManager', description: 'local, virtualenv or conda: where the Python interpreter comes from (created before {when})' },
+    {
+      flag: '--env-manager <name>',
+      option: 'envManager',
+      description: 'local, virtualenv, uv (a virtualenv made with uv) or conda: where the Python interpreter comes from (created before {when})',
+    },
   ],
 };

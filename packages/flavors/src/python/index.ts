@@ -11,7 +11,16 @@ export {
   readPythonOptions,
   type PythonFunctionOptions,
 } from './flavor.js';
-export { PythonLoadError, PythonPredictError, PythonTimeoutError, PythonWorkerError, PythonProtocolError, summarizePythonException, type PythonException } from './errors.js';
+export {
+  PythonLoadError,
+  PythonPredictError,
+  PythonTimeoutError,
+  PythonWorkerError,
+  PythonWorkerDiedError,
+  PythonProtocolError,
+  summarizePythonException,
+  type PythonException,
+} from './errors.js';
 export { PythonPool, type PoolOptions } from './pool.js';
 export { PythonWorker, WORKER_SCRIPT, type LoadInfo, type LoadRequest, type WorkerExit } from './worker.js';
 export { MessageType, FrameDecoder, encodeFrame, type Frame } from './protocol.js';

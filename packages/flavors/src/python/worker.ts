@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import type { FlavorLogger } from '../flavor.js';
-import { PythonLoadError, PythonTimeoutError, PythonWorkerError, summarizePythonException, type PythonException } from './errors.js';
+import { PythonLoadError, PythonTimeoutError, PythonWorkerDiedError, PythonWorkerError, summarizePythonException, type PythonException } from './errors.js';
 import { FrameDecoder, MessageType, FRAME_HEADER_BYTES, SHARED_FLAG, encodeFrame, frameHeader, jsonPayload, parseJsonPayload, type Frame } from './protocol.js';
 import { pollWhile } from './busy-wait.js';
 import { SharedFiles } from './shared-files.js';
@@ -103,7 +103,7 @@ export class PythonWorker {
         this.#exit = exit;
         this.#flushStderr(logger);
         this.#shared?.close();
-        this.#failAll(this.#deathError());
+        this.#failAll((what) => this.#deathError(what));
         resolve(exit);
       });
     });
@@ -150,7 +150,7 @@ export class PythonWorker {
 
   /** Send one request and wait for its answer (or the worker's death, or the timeout). */
   request(type: (typeof MessageType)[keyof typeof MessageType], parts: readonly Uint8Array[], what: string, timeoutMs?: number): Promise<Frame> {
-    if (!this.alive) return Promise.reject(this.#deathError());
+    if (!this.alive) return Promise.reject(this.#deathError(what));
     const id = this.#nextId++;
     return new Promise<Frame>((resolve, reject) => {
       const pending: Pending = { resolve, reject, timer: undefined, what };
@@ -255,8 +255,9 @@ export class PythonWorker {
     return { type: f.type & ~SHARED_FLAG, id: f.id, payload: this.#shared.readResult(length) };
   }
 
+  /** The worker's number, for messages. No pid: messages reach HTTP responses; the pool logs the pid when a worker exits. */
   #label(): string {
-    return `#${this.id} (pid ${this.#child.pid ?? '?'})`;
+    return `#${this.id}`;
   }
 
   #dispatch(f: Frame): void {
@@ -268,15 +269,16 @@ export class PythonWorker {
     p.resolve(f);
   }
 
-  #failAll(e: Error): void {
+  #failAll(e: Error | ((what: string) => Error)): void {
     for (const [id, p] of this.#pending) {
       this.#pending.delete(id);
       if (p.timer) clearTimeout(p.timer);
-      p.reject(e);
+      p.reject(typeof e === 'function' ? e(p.what) : e);
     }
   }
 
-  #deathError(): Error {
+  /** Why a request of kind `what` failed when the process ended: a predict can be sent again once the worker is replaced. */
+  #deathError(what: string): Error {
     if (this.#spawnError) {
       const code = (this.#spawnError as NodeJS.ErrnoException).code;
       return new PythonWorkerError(
@@ -286,7 +288,10 @@ export class PythonWorker {
     }
     const how = this.#exit ? describeExit(this.#exit) : 'it stopped answering';
     const tail = this.#stderrTail.length > 0 ? `; its last log lines:\n${this.#stderrTail.slice(-5).join('\n')}` : '';
-    return new PythonWorkerError(`the Python worker ${this.#label()} died (${how}); it is being restarted and the model re-loaded${tail}`);
+    if (what !== 'predict') return new PythonWorkerError(`the Python worker ${this.#label()} died (${how})${tail}`);
+    return new PythonWorkerDiedError(
+      `the Python worker ${this.#label()} died (${how}); it is being restarted and the model re-loaded: send the request again${tail}`,
+    );
   }
 
   #logLine(logger: FlavorLogger, line: string): void {

@@ -37,7 +37,12 @@ function defined<T extends object>(o: T): Partial<T> {
 }
 
 /** Decode a scoring request body for a model (or for a signature, before any model exists). */
-export async function decodeRequest(target: DecodeTarget, body: Uint8Array, contentType: string | undefined | null, limits: DecodeLimits = {}): Promise<DecodedRequest> {
+export async function decodeRequest(
+  target: DecodeTarget,
+  body: Uint8Array,
+  contentType: string | undefined | null,
+  limits: DecodeLimits = {},
+): Promise<DecodedRequest> {
   const sig = target.signature;
   const req = await parseScoringRequest(body, contentType, sig?.inputs ?? null, {
     paramSpecs: sig?.params ?? null,

@@ -21,7 +21,10 @@ export interface PrepareTarget {
 export function prepareInput(target: PrepareTarget, input: ModelInput, params: Readonly<Record<string, unknown>> | null | undefined): PreparedInput {
   const sig = target.signature;
   if (input.kind === 'json' && !target.acceptsJson) {
-    throw new MlmodelError(`this ${target.flavor} model takes tabular or tensor input; send dataframe_split, dataframe_records, instances or inputs`, 'BAD_REQUEST');
+    throw new MlmodelError(
+      `this ${target.flavor} model takes tabular or tensor input; send dataframe_split, dataframe_records, instances or inputs`,
+      'BAD_REQUEST',
+    );
   }
   const data = input.kind !== 'json' && sig?.inputs ? enforceSchema(input, sig.inputs) : input;
   return { input: data, params: enforceParams(params ?? {}, sig?.params ?? null) };

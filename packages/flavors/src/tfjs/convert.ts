@@ -223,8 +223,10 @@ export function convertValues(
       case 'int64':
       case 'uint64':
         out = Float32Array.from(
-          exactIntegers(values as ArrayLike<number | bigint>, (n) => Math.fround(n) === n, (v, i) =>
-            refuse(`element ${i} (${v}) is not exactly representable as float32`),
+          exactIntegers(
+            values as ArrayLike<number | bigint>,
+            (n) => Math.fround(n) === n,
+            (v, i) => refuse(`element ${i} (${v}) is not exactly representable as float32`),
           ),
         );
         break;
@@ -252,8 +254,10 @@ export function convertValues(
       case 'uint32':
       case 'int64':
       case 'uint64': {
-        const f = exactIntegers(values as ArrayLike<number | bigint>, (n) => n >= INT32_MIN && n <= INT32_MAX, (v, i) =>
-          refuse(`element ${i} (${v}) is outside int32's range`),
+        const f = exactIntegers(
+          values as ArrayLike<number | bigint>,
+          (n) => n >= INT32_MIN && n <= INT32_MAX,
+          (v, i) => refuse(`element ${i} (${v}) is outside int32's range`),
         );
         return Int32Array.from(f);
       }
@@ -316,7 +320,12 @@ export function outputTensor(
     case 'int32':
       return tensor(name, 'int32', shape, (data as Int32Array).slice());
     case 'bool':
-      return tensor(name, 'bool', shape, Uint8Array.from(data as Uint8Array, (v) => (v ? 1 : 0)));
+      return tensor(
+        name,
+        'bool',
+        shape,
+        Uint8Array.from(data as Uint8Array, (v) => (v ? 1 : 0)),
+      );
     case 'string': {
       const v = VarBinaryArray.fromByteArrays(data as Uint8Array[]);
       return tensor(name, 'str', shape, new Utf8Array(v.offsets, v.bytes));

@@ -53,6 +53,7 @@ export interface TfjsFlavorConfig {
 export const tfjsFlavor: Flavor<TfjsSaveInput> = {
   name: TFJS_FLAVOR_NAME,
   canLoad: (model) => hasFlavor(model, TFJS_FLAVOR_NAME),
+  runsInProcess: true,
   load: loadTfjsModel,
   save: saveTfjsModel,
   checkOptions: (options) => void backendOption({ options }),
@@ -143,10 +144,10 @@ async function loadTfjsModel(model: ModelDir, options?: LoadOptions): Promise<Lo
   const file = model.resolve(join(config.path, config.model_json));
   const parsed = await readModelJson(file);
   if (parsed.modelType !== config.model_type) {
-    throw new ModelFormatError(
-      `says model_type '${config.model_type}', but ${file} holds a ${parsed.modelType} model`,
-      { file: join(model.dir, MLMODEL_FILE_NAME), keyPath: `flavors.${TFJS_FLAVOR_NAME}.model_type` },
-    );
+    throw new ModelFormatError(`says model_type '${config.model_type}', but ${file} holds a ${parsed.modelType} model`, {
+      file: join(model.dir, MLMODEL_FILE_NAME),
+      keyPath: `flavors.${TFJS_FLAVOR_NAME}.model_type`,
+    });
   }
   const runner = await loadChecked(tf, parsed, await readShards(parsed));
   const describe = (s: IoSpec): Record<string, unknown> => ({ name: s.name, dtype: s.dtype ?? null, shape: s.shape ?? null });

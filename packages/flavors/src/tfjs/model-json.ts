@@ -46,10 +46,11 @@ export async function readModelJson(file: string): Promise<ParsedModelJson> {
   } catch (e) {
     if (e instanceof TfjsModelFileError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new TfjsModelFileError(
-      code === 'ENOENT' ? 'TensorFlow.js model.json not found' : `cannot read the model.json (${(e as Error).message})`,
-      { file, cause: e, errorCode: code === 'ENOENT' ? 'RESOURCE_DOES_NOT_EXIST' : 'INVALID_PARAMETER_VALUE' },
-    );
+    throw new TfjsModelFileError(code === 'ENOENT' ? 'TensorFlow.js model.json not found' : `cannot read the model.json (${(e as Error).message})`, {
+      file,
+      cause: e,
+      errorCode: code === 'ENOENT' ? 'RESOURCE_DOES_NOT_EXIST' : 'INVALID_PARAMETER_VALUE',
+    });
   }
   let raw: unknown;
   try {

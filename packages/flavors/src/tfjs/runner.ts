@@ -116,8 +116,9 @@ type TensorInfoLike = { dtype?: DataType | undefined; shape?: (number | null)[] 
 
 /** An output's dtype and shape as the model.json `signature` (written by tensorflowjs_converter) declares them. */
 function declaredOutput(signature: unknown, key: string): TensorInfoLike {
-  const e = (signature as { outputs?: Record<string, { dtype?: unknown; tensorShape?: { dim?: { size?: unknown }[]; unknownRank?: unknown } }> })
-    ?.outputs?.[key];
+  const e = (signature as { outputs?: Record<string, { dtype?: unknown; tensorShape?: { dim?: { size?: unknown }[]; unknownRank?: unknown } }> })?.outputs?.[
+    key
+  ];
   if (!e) return {};
   const dims = e.tensorShape && !e.tensorShape.unknownRank ? (e.tensorShape.dim ?? []).map((d) => Number(d.size ?? -1)) : undefined;
   return { dtype: typeof e.dtype === 'string' ? TF_DTYPE[e.dtype] : undefined, shape: dims?.every(Number.isInteger) ? dims : undefined };

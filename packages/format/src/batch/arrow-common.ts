@@ -40,7 +40,6 @@ export function packValidity(validity: Uint8Array | undefined, n: number): { nul
   return nullCount === 0 ? { nullCount: 0 } : { nullBitmap: packBits(validity, n), nullCount };
 }
 
-
 /** Half-float bits of a quiet NaN (what we store under null float16 slots). */
 export const HALF_NAN = 0x7e00;
 

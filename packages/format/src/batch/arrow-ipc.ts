@@ -98,10 +98,14 @@ function checkFile(bytes: Uint8Array): void {
   const footerStart = len - 10 - footerLength;
   if (footerLength <= 0 || footerStart < 8) fail('invalid file footer length');
   const { dictionaries, records } = readIpcFileFooter(bytes.subarray(footerStart, len - 10), footerStart);
-  for (const [blocks, type] of [[dictionaries, DICTIONARY_BATCH], [records, RECORD_BATCH]] as const) {
+  for (const [blocks, type] of [
+    [dictionaries, DICTIONARY_BATCH],
+    [records, RECORD_BATCH],
+  ] as const) {
     blocks.forEach((b, k) => {
       const msg = readMessage(bytes.subarray(0, b.offset + b.metaDataLength + b.bodyLength), b.offset, 'Arrow IPC file block is truncated');
-      if (msg === undefined || msg.headerType !== type) fail(`block ${k} of the file footer is not a ${type === DICTIONARY_BATCH ? 'dictionary' : 'record'} batch`);
+      if (msg === undefined || msg.headerType !== type)
+        fail(`block ${k} of the file footer is not a ${type === DICTIONARY_BATCH ? 'dictionary' : 'record'} batch`);
     });
   }
 }

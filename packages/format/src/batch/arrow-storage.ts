@@ -48,8 +48,13 @@ export function checkLengths(data: arrow.Data, label: string): void {
   if (arrow.DataType.isBool(type)) {
     if ((values?.length ?? 0) * 8 < offset + n) short('the value bitmap');
   } else if (
-    arrow.DataType.isUtf8(type) || arrow.DataType.isBinary(type) || arrow.DataType.isLargeUtf8(type) || arrow.DataType.isLargeBinary(type) ||
-    arrow.DataType.isList(type) || arrow.DataType.isLargeList(type) || arrow.DataType.isMap(type)
+    arrow.DataType.isUtf8(type) ||
+    arrow.DataType.isBinary(type) ||
+    arrow.DataType.isLargeUtf8(type) ||
+    arrow.DataType.isLargeBinary(type) ||
+    arrow.DataType.isList(type) ||
+    arrow.DataType.isLargeList(type) ||
+    arrow.DataType.isMap(type)
   ) {
     if (n === 0) return;
     const offsets = data.valueOffsets as ArrayLike<number | bigint> | undefined;
@@ -57,7 +62,8 @@ export function checkLengths(data: arrow.Data, label: string): void {
     const first = Number(offsets![0]!);
     const last = Number(offsets![n]!);
     const limit = child ? child.length : (values?.length ?? 0);
-    if (!(first >= 0 && first <= last && last <= limit)) throw new ModelFormatError(`${label}: offsets ${first}..${last} are outside the ${limit} values of ${String(type)}`);
+    if (!(first >= 0 && first <= last && last <= limit))
+      throw new ModelFormatError(`${label}: offsets ${first}..${last} are outside the ${limit} values of ${String(type)}`);
   } else if (arrow.DataType.isFixedSizeList(type)) {
     if (!child || child.length < n * type.listSize) short('the child array');
     if (type.listSize === 0 && n > MAX_STORAGELESS_ROWS) short('(storage-less) data');

@@ -44,7 +44,9 @@ function decodeTensors(schema: arrow.Schema, chunksOf: (i: number) => arrow.Data
       let data = chunk;
       for (let d = 1; d < shape.length; d++) {
         if (!arrow.DataType.isFixedSizeList(data.type) || data.type.listSize !== shape[d]) {
-          throw new ModelFormatError(`${label}: expected FixedSizeList[${shape[d]}] at depth ${d} for shape ${JSON.stringify(shape)}, got ${String(data.type)}`);
+          throw new ModelFormatError(
+            `${label}: expected FixedSizeList[${shape[d]}] at depth ${d} for shape ${JSON.stringify(shape)}, got ${String(data.type)}`,
+          );
         }
         const rows = data.length * shape[d]!;
         data = data.children[0]!;

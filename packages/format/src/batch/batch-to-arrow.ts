@@ -130,7 +130,10 @@ function encodeStorage(dtype: DType, values: Storage, validity: Uint8Array | und
     case 'bytes': {
       const { offsets: valueOffsets, bytes: data } = values as Utf8Array | BinaryArray;
       const props = { length, nullCount, nullBitmap, valueOffsets, data };
-      return { data: dtype === 'str' ? arrow.makeData({ type: new arrow.Utf8(), ...props }) : arrow.makeData({ type: new arrow.Binary(), ...props }), json: false };
+      return {
+        data: dtype === 'str' ? arrow.makeData({ type: new arrow.Utf8(), ...props }) : arrow.makeData({ type: new arrow.Binary(), ...props }),
+        json: false,
+      };
     }
     case 'object':
       return encodeObjects(values as unknown[], validity, label);
@@ -150,9 +153,7 @@ function encodeStorage(dtype: DType, values: Storage, validity: Uint8Array | und
  * string ↔ Utf8, Uint8Array ↔ Binary, null ↔ null. Anything else becomes tagged JSON text.
  */
 type NestedType =
-  | { kind: 'null' | 'f64' | 'i64' | 'bool' | 'str' | 'bin' }
-  | { kind: 'list'; child: NestedType }
-  | { kind: 'struct'; keys: string[]; fields: NestedType[] };
+  { kind: 'null' | 'f64' | 'i64' | 'bool' | 'str' | 'bin' } | { kind: 'list'; child: NestedType } | { kind: 'struct'; keys: string[]; fields: NestedType[] };
 
 const isNull = (v: unknown): boolean => v === null || v === undefined;
 
@@ -233,11 +234,26 @@ function buildNested(t: NestedType, values: readonly unknown[]): arrow.Data {
     case 'null':
       return arrow.makeData({ type: new arrow.Null(), length });
     case 'f64':
-      return arrow.makeData({ type: new arrow.Float64(), length, nullCount, nullBitmap, data: Float64Array.from(values, (v) => (isNull(v) ? 0 : (v as number))) });
+      return arrow.makeData({
+        type: new arrow.Float64(),
+        length,
+        nullCount,
+        nullBitmap,
+        data: Float64Array.from(values, (v) => (isNull(v) ? 0 : (v as number))),
+      });
     case 'i64':
-      return arrow.makeData({ type: new arrow.Int64(), length, nullCount, nullBitmap, data: BigInt64Array.from(values, (v) => (isNull(v) ? 0n : (v as bigint))) });
+      return arrow.makeData({
+        type: new arrow.Int64(),
+        length,
+        nullCount,
+        nullBitmap,
+        data: BigInt64Array.from(values, (v) => (isNull(v) ? 0n : (v as bigint))),
+      });
     case 'bool': {
-      const data = packBits(Uint8Array.from(values, (v) => (v === true ? 1 : 0)), length);
+      const data = packBits(
+        Uint8Array.from(values, (v) => (v === true ? 1 : 0)),
+        length,
+      );
       return arrow.makeData({ type: new arrow.Bool(), length, nullCount, nullBitmap, data });
     }
     case 'str': {
@@ -260,7 +276,12 @@ function buildNested(t: NestedType, values: readonly unknown[]): arrow.Data {
       return arrow.makeData({ type, length, nullCount, nullBitmap, valueOffsets, child });
     }
     case 'struct': {
-      const children = t.keys.map((key, j) => buildNested(t.fields[j]!, values.map((v) => (isNull(v) ? null : (v as Record<string, unknown>)[key]))));
+      const children = t.keys.map((key, j) =>
+        buildNested(
+          t.fields[j]!,
+          values.map((v) => (isNull(v) ? null : (v as Record<string, unknown>)[key])),
+        ),
+      );
       const type = new arrow.Struct(t.keys.map((key, j) => new arrow.Field(key, children[j]!.type, true)));
       return arrow.makeData({ type, length, nullCount, nullBitmap, children });
     }

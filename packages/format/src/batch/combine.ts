@@ -141,7 +141,12 @@ export function slicePrediction(p: Prediction, totalRows: number, start: number,
   const tensors: Tensor[] = [];
   for (const t of p.tensors) {
     if (t.shape.length === 0 || t.shape[0] !== totalRows) return null;
-    tensors.push({ name: t.name, dtype: t.dtype, shape: [end - start, ...t.shape.slice(1)], values: sliceStorage(t.values, start, end, rowWidth(t)) } as Tensor);
+    tensors.push({
+      name: t.name,
+      dtype: t.dtype,
+      shape: [end - start, ...t.shape.slice(1)],
+      values: sliceStorage(t.values, start, end, rowWidth(t)),
+    } as Tensor);
   }
   return { kind: 'tensors', tensors };
 }

@@ -59,12 +59,7 @@ export function columnValue(col: Column, i: number): unknown {
   return valueAt(col.dtype, col.values, i);
 }
 
-export function column<D extends DType>(
-  name: string,
-  dtype: D,
-  values: StorageOf[D],
-  validity?: Uint8Array,
-): Column {
+export function column<D extends DType>(name: string, dtype: D, values: StorageOf[D], validity?: Uint8Array): Column {
   return { name, dtype, values, validity } as Column;
 }
 
@@ -263,9 +258,7 @@ function checkRectangular(value: unknown, shape: readonly number[], depth: numbe
     return;
   }
   if (!Array.isArray(value) || value.length !== shape[depth]) {
-    throw new TypeError(
-      `ragged nested list: expected ${shape[depth]} elements at depth ${depth}, got ${Array.isArray(value) ? value.length : 'a scalar'}`,
-    );
+    throw new TypeError(`ragged nested list: expected ${shape[depth]} elements at depth ${depth}, got ${Array.isArray(value) ? value.length : 'a scalar'}`);
   }
   for (const v of value) checkRectangular(v, shape, depth + 1);
 }

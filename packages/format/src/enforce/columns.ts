@@ -10,7 +10,8 @@ import { fail, type EnforceOptions } from './common.js';
 import { enforceComplexColumn } from './complex.js';
 import { gather, stridedColumn } from './convert.js';
 import { nsToDate } from './datetime.js';
-import { checkInputNames } from './names.js';
+import { labelKey, withNumericLabel } from './labels.js';
+import { checkDuplicateColumns, checkInputNames } from './names.js';
 import { enforcePrimitiveColumn } from './primitive.js';
 import { pyTuple, truncate } from './repr.js';
 
@@ -38,17 +39,20 @@ function nested(t: Tensor, dim: number, offset: number): unknown {
   return out;
 }
 
-/** `DataFrame(ndarray)`: one unnamed tensor. Named schemas take its columns positionally. */
-function tensorToFrame(t: Tensor, specs: readonly ColSpec[], named: boolean): ColumnBatch {
-  const colName = (j: number): string => (named && j < specs.length ? specs[j]!.name! : String(j));
+/**
+ * `DataFrame(ndarray)`: one unnamed tensor becomes columns labelled 0, 1, …, as in pandas. A named
+ * schema then finds none of its columns (MLflow: `Model is missing inputs [...]. Note that there
+ * were extra inputs: [0, 1, ...]`); an unnamed schema takes them by position.
+ */
+function tensorToFrame(t: Tensor): ColumnBatch {
   const rank = t.shape.length;
-  if (rank === 0) return { kind: 'columns', numRows: 1, columns: [col(colName(0), t.dtype, t.values)] };
-  if (rank === 1) return { kind: 'columns', numRows: t.shape[0]!, columns: [col(colName(0), t.dtype, t.values)] };
+  if (rank === 0) return { kind: 'columns', numRows: 1, columns: [withNumericLabel(col('0', t.dtype, t.values))] };
+  if (rank === 1) return { kind: 'columns', numRows: t.shape[0]!, columns: [withNumericLabel(col('0', t.dtype, t.values))] };
   if (rank !== 2) fail(`${DATAFRAME_ERROR}Must pass 2-d input. shape=${pyTuple(t.shape)}`);
   const [n, k] = t.shape as [number, number];
   const columns: Column[] = [];
   for (let j = 0; j < k; j++) {
-    columns.push(col(colName(j), t.dtype, k === 1 ? t.values : stridedColumn(t.dtype, t.values, n, k, j)));
+    columns.push(withNumericLabel(col(String(j), t.dtype, k === 1 ? t.values : stridedColumn(t.dtype, t.values, n, k, j))));
   }
   return { kind: 'columns', numRows: n, columns };
 }
@@ -76,7 +80,12 @@ function tensorDictToFrame(ts: readonly Tensor[], specs: readonly ColSpec[]): Co
     n = t.shape[0]!;
   }
   const columns = ts.map((t) => {
-    if (t.shape.length === 0) return col(t.name!, t.dtype, gather(t.dtype, t.values, n, () => 0));
+    if (t.shape.length === 0)
+      return col(
+        t.name!,
+        t.dtype,
+        gather(t.dtype, t.values, n, () => 0),
+      );
     if (t.shape.length === 1) return col(t.name!, t.dtype, t.values);
     const stride = t.values.length / n;
     const rows = new Array<unknown>(n);
@@ -87,11 +96,11 @@ function tensorDictToFrame(ts: readonly Tensor[], specs: readonly ColSpec[]): Co
 }
 
 /** Step 1 of `_enforce_schema` for column schemas: whatever the input, make it a column batch. */
-export function toColumnBatch(batch: Batch, specs: readonly ColSpec[], named: boolean): ColumnBatch {
+export function toColumnBatch(batch: Batch, specs: readonly ColSpec[]): ColumnBatch {
   if (batch.kind === 'columns') return batch;
   const ts = batch.tensors;
   if (ts.length === 0) return { kind: 'columns', numRows: 0, columns: [] };
-  if (ts.length === 1 && ts[0]!.name === null) return tensorToFrame(ts[0]!, specs, named);
+  if (ts.length === 1 && ts[0]!.name === null) return tensorToFrame(ts[0]!);
   if (ts.some((t) => t.name === null)) fail(`${DATAFRAME_ERROR}a dict input needs a name for every array`);
   return tensorDictToFrame(ts, specs);
 }
@@ -103,16 +112,18 @@ export function enforceColumn(c: Column, type: ValueType, required: boolean, lab
 
 export function enforceColumnSchema(batch: Batch, specs: readonly ColSpec[], opts: EnforceOptions): ColumnBatch {
   const named = specs.length > 0 && specs[0]!.name !== null;
-  const frame = toColumnBatch(batch, specs, named);
+  const frame = toColumnBatch(batch, specs);
 
   if (named) {
     const byName = new Map<string, Column>();
-    for (const c of frame.columns) if (!byName.has(c.name)) byName.set(c.name, c);
+    for (const c of frame.columns) if (!byName.has(labelKey(c))) byName.set(labelKey(c), c);
     checkInputNames(
       specs.map((s) => ({ name: s.name!, required: s.required === true })),
-      [...byName.keys()],
+      [...byName.values()],
       opts,
     );
+    const declared = new Set(specs.map((s) => s.name!));
+    checkDuplicateColumns(frame.columns, (name) => declared.has(name));
     const columns: Column[] = [];
     for (const s of specs) {
       const c = byName.get(s.name!);
@@ -129,10 +140,11 @@ export function enforceColumnSchema(batch: Batch, specs: readonly ColSpec[], opt
         `${have} inputs. Note: the inputs were not named in the signature so we can only verify their count.`,
     );
   }
+  const taken = new Set(frame.columns.slice(0, specs.length).map(labelKey));
+  checkDuplicateColumns(frame.columns, (name) => taken.has(name));
   if (have > specs.length) {
     opts.onWarning?.(
-      `The input has ${have} columns but the model signature declares ${specs.length} unnamed inputs; ` +
-        `the extra trailing columns are ignored.`,
+      `The input has ${have} columns but the model signature declares ${specs.length} unnamed inputs; ` + `the extra trailing columns are ignored.`,
     );
   }
   // Unnamed entries are always required (MLflow enforces them with required=True).

@@ -160,11 +160,7 @@ export function isIntegerWithMissing(dtype: DType, values: Storage, validity?: U
  * representation). Returns the same storage when it already does, a patched copy otherwise,
  * unless `inPlace` allows patching the given (freshly allocated) storage.
  */
-export function fillNaNAtNulls<S extends Float32Array | Float64Array | Uint16Array>(
-  values: S,
-  validity: Uint8Array | undefined,
-  inPlace: boolean,
-): S {
+export function fillNaNAtNulls<S extends Float32Array | Float64Array | Uint16Array>(values: S, validity: Uint8Array | undefined, inPlace: boolean): S {
   if (!validity) return values;
   const nan = values instanceof Uint16Array ? 0x7e00 : NaN;
   let out = values;

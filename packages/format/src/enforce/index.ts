@@ -18,6 +18,7 @@ import { enforceTensorSchema } from './tensors.js';
 export { dtypeForColumnType, isSafeCast } from './cast-rules.js';
 export { enforceParams } from './params.js';
 export { enforceValue } from './complex.js';
+export { withNumericLabel, hasNumericLabel } from './labels.js';
 export { InputSchemaError, ParamsSchemaError, type EnforceOptions, type InvalidParam } from './common.js';
 
 /**

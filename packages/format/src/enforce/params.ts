@@ -17,8 +17,7 @@ export function paramSpecRepr(spec: ParamSpec): string {
 /** `_enforce_param_datatype`: one scalar param value. Returns the value the model receives. */
 function enforceParamDatatype(value: unknown, t: PrimitiveType): unknown {
   if (value === null || value === undefined) return null;
-  const cannotConvert = (): never =>
-    fail(`Failed to convert value \`${pyStr(value, 100)}\` from type \`${pyClassName(value)}\` to \`DataType.${t}\``);
+  const cannotConvert = (): never => fail(`Failed to convert value \`${pyStr(value, 100)}\` from type \`${pyClassName(value)}\` to \`DataType.${t}\``);
   if (t === 'datetime') {
     if (value instanceof Date) return Number.isNaN(value.getTime()) ? cannotConvert() : value;
     if (typeof value !== 'string') return cannotConvert();
@@ -117,16 +116,10 @@ function defaultValue(spec: ParamSpec): unknown {
  *
  * Datetime params are returned as JS `Date`s (naive values read as UTC).
  */
-export function enforceParams(
-  params: unknown,
-  specs: readonly ParamSpec[] | null | undefined,
-  options: EnforceOptions = {},
-): Record<string, unknown> {
+export function enforceParams(params: unknown, specs: readonly ParamSpec[] | null | undefined, options: EnforceOptions = {}): Record<string, unknown> {
   if (specs === null || specs === undefined) {
     if (params === null || params === undefined || (isPlainObject(params) && Object.keys(params).length === 0)) return {};
-    const info = isPlainObject(params)
-      ? `Ignoring provided params: ${pyStrList(Object.keys(params))}`
-      : 'Ignoring invalid params (not a dictionary).';
+    const info = isPlainObject(params) ? `Ignoring provided params: ${pyStrList(Object.keys(params))}` : 'Ignoring invalid params (not a dictionary).';
     options.onWarning?.(
       '`params` can only be specified at inference time if the model signature defines a params schema. ' +
         `This model does not define a params schema. ${info}`,

@@ -10,6 +10,7 @@ import type { Batch, Column, Tensor } from '../batch/types.js';
 import { valueAt } from '../batch/values.js';
 import type { ColSpec, Schema, TensorSpec, ValueType } from '../signature/types.js';
 import { isPlainObject } from './common.js';
+import { hasNumericLabel } from './labels.js';
 import { pyBytesLiteral } from '../pyjson.js';
 
 export const REPR_LIMIT = 200;
@@ -183,6 +184,24 @@ function writeStrSeq(names: readonly string[], open: string, close: string, limi
   return w.full ? `${s}${close}` : s;
 }
 
+/** A column label as Python's `repr()` prints it: `0` for a numeric label (see labels.ts), `'a'` for a string. */
+export function labelRepr(c: Column): string {
+  return hasNumericLabel(c) ? c.name : pyStrRepr(c.name, 80);
+}
+
+/** Python list of already-rendered items (`['a', 0]` from `'a'` and `0`), bounded. */
+export function pyReprList(items: readonly string[], limit = REPR_LIMIT): string {
+  const w = new Writer(limit);
+  w.write('[');
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && !w.write(', ')) break;
+    if (!w.write(items[i]!)) break;
+  }
+  if (!w.full) w.write(']');
+  const s = w.toString();
+  return w.full ? `${s}]` : s;
+}
+
 /** Python list of strings: `['a', 'b']`, bounded. */
 export function pyStrList(names: readonly string[], limit = REPR_LIMIT): string {
   return writeStrSeq(names, '[', ']', limit);
@@ -288,7 +307,7 @@ export function batchRepr(batch: Batch, limit = REPR_LIMIT): string {
     batch.columns.forEach((c, j) => {
       if (w.full) return;
       if (j > 0) w.write(', ');
-      w.write(`${pyStrRepr(c.name, 80)}: [`);
+      w.write(`${labelRepr(c)}: [`);
       for (let i = 0; i < batch.numRows && !w.full; i++) {
         if (i > 0) w.write(', ');
         const missing = c.validity !== undefined && c.validity[i] === 0;

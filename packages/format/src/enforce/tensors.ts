@@ -11,7 +11,8 @@ import type { TensorSpec } from '../signature/types.js';
 import { EnforceFailure, fail, isListLike, isScalarValue, type EnforceOptions } from './common.js';
 import { castStorage, interleave } from './convert.js';
 import { nsToDate } from './datetime.js';
-import { checkInputNames } from './names.js';
+import { labelKey } from './labels.js';
+import { checkDuplicateColumns, checkInputNames } from './names.js';
 import { pyTuple } from './repr.js';
 
 export function specDType(spec: TensorSpec): DType {
@@ -212,8 +213,9 @@ export function enforceTensorSchema(batch: Batch, specs: readonly TensorSpec[], 
       return { kind: 'tensors', tensors: specs.map((s) => enforceTensorSpec(byName.get(s.name!)!, s)) };
     }
     const byName = new Map<string, Column>();
-    for (const c of batch.columns) if (!byName.has(c.name)) byName.set(c.name, c);
-    checkInputNames(names, [...byName.keys()], opts);
+    for (const c of batch.columns) if (!byName.has(labelKey(c))) byName.set(labelKey(c), c);
+    checkInputNames(names, [...byName.values()], opts);
+    checkDuplicateColumns(batch.columns, (name) => specs.some((s) => s.name === name));
     return { kind: 'tensors', tensors: specs.map((s) => columnToTensor(s.name, byName.get(s.name!)!, batch.numRows, s)) };
   }
 

@@ -25,7 +25,9 @@ function describe(err: ErrorObject): string {
     case 'required':
       return 'is required but missing';
     case 'type':
-      return `expected ${String((err.params as { type: string | string[] }).type).split(',').join(' or ')}`;
+      return `expected ${String((err.params as { type: string | string[] }).type)
+        .split(',')
+        .join(' or ')}`;
     case 'minProperties':
       return 'must contain at least one entry';
     case 'enum':

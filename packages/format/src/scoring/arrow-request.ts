@@ -83,7 +83,12 @@ export function tableToBatch(
 
 /** Parse an Arrow IPC (stream or file format) scoring request body. */
 export function parseArrowRequest(body: Uint8Array, schema: Schema | null, opts: TabularOptions = {}): ScoringRequest {
-  const ctx = readContext('Arrow IPC data', { batchRows: Infinity, maxChunkBytes: Infinity, maxDecodedBytes: opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES, schema });
+  const ctx = readContext('Arrow IPC data', {
+    batchRows: Infinity,
+    maxChunkBytes: Infinity,
+    maxDecodedBytes: opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES,
+    schema,
+  });
   try {
     const batches = [...readArrowBytes(body, ctx, 'arrow').batches()];
     return { batch: concatBatches(batches), params: null, format: 'arrow' };

@@ -15,13 +15,7 @@ export const CONTENT_TYPE_ARROW_STREAM = 'application/vnd.apache.arrow.stream';
 export const CONTENT_TYPE_ARROW_FILE = 'application/vnd.apache.arrow.file';
 
 /** Every MIME type `parseScoringRequest` accepts (MLflow 3.11 accepts the first three). */
-export const SCORING_CONTENT_TYPES = [
-  CONTENT_TYPE_CSV,
-  CONTENT_TYPE_JSON,
-  CONTENT_TYPE_PARQUET,
-  CONTENT_TYPE_ARROW_STREAM,
-  CONTENT_TYPE_ARROW_FILE,
-] as const;
+export const SCORING_CONTENT_TYPES = [CONTENT_TYPE_CSV, CONTENT_TYPE_JSON, CONTENT_TYPE_PARQUET, CONTENT_TYPE_ARROW_STREAM, CONTENT_TYPE_ARROW_FILE] as const;
 
 export type ScoringContentType = (typeof SCORING_CONTENT_TYPES)[number];
 
@@ -81,6 +75,8 @@ export function parseContentType(header: string | undefined | null): ContentType
       { httpStatus: 415 },
     );
   }
+  // the common case, a bare supported type (`application/json`), without splitting (per request)
+  if ((SCORING_CONTENT_TYPES as readonly string[]).includes(header)) return { mime: header as ScoringContentType, params: {} };
   const parts = header.split(';').map((p) => p.trim());
   const mime = parts[0]!;
   const params: Record<string, string> = Object.create(null) as Record<string, string>;

@@ -33,16 +33,29 @@ const MAX_OUTPUT_DEPTH = 1000;
 
 // --- scalars ----------------------------------------------------------------------------------
 
-/** A float as Python's json module writes it (`repr`), with a fast path for the common range. */
+/**
+ * A float as Python's json module writes it (`repr`), with fast paths wherever JS's `String(x)`
+ * already has Python's form. Both print the shortest round-trip digits; they differ only in when
+ * they switch to exponent notation (Python: exponent < -4 or ≥ 16; JS: < -6 or ≥ 21) and in
+ * Python's two-digit minimum exponent (`1e-07`, JS `1e-7`).
+ */
 export function pyJsonFloatFast(x: number): string {
   if (x !== x) return 'NaN';
   const a = x < 0 ? -x : x;
   if (a >= 1e-4 && a < 1e16) {
-    // JS and Python both print the shortest round-trip digits; in this range both use fixed notation.
+    // both use fixed notation here
     const s = String(x);
     return Number.isInteger(x) ? `${s}.0` : s;
   }
   if (a === Infinity) return x > 0 ? 'Infinity' : '-Infinity';
+  if (a === 0) return 1 / x < 0 ? '-0.0' : '0.0';
+  if (a < 1e-6 || a >= 1e21) {
+    // both use exponent notation here (float32 probabilities near 0 land here: 1.447420139299993e-08)
+    const s = String(x);
+    const e = s.indexOf('e');
+    // e-7, e-8, e-9 → e-07, e-08, e-09 (positive exponents here have at least two digits)
+    return s.length - e === 3 ? `${s.slice(0, e + 2)}0${s.slice(e + 2)}` : s;
+  }
   return pyFloatRepr(x);
 }
 

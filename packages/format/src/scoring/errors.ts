@@ -61,10 +61,7 @@ const TABULAR_HINTS = {
 
 /** A CSV, Parquet or Arrow body that cannot be read (MLflow's `parse_csv_input` message shape). */
 export function tabularParseError(kind: keyof typeof TABULAR_HINTS, detail: string, cause?: unknown): ScoringRequestError {
-  return new ScoringRequestError(
-    `Failed to parse input as a Pandas DataFrame. Ensure that the input is ${TABULAR_HINTS[kind]}. Error: '${detail}'`,
-    { cause },
-  );
+  return new ScoringRequestError(`Failed to parse input as a Pandas DataFrame. Ensure that the input is ${TABULAR_HINTS[kind]}. Error: '${detail}'`, { cause });
 }
 
 /** Internal: a value that does not convert to the requested type; callers add where it happened. */

@@ -19,6 +19,7 @@ export {
   type ScoringContentType,
 } from './content-type.js';
 export { parseJsonRequest, type JsonRequestOptions } from './json-request.js';
+export { DEFAULT_MAX_DEPTH as DEFAULT_JSON_MAX_DEPTH } from './json-text.js';
 export { parseCsvRequest } from './csv-request.js';
 export type { ParquetOptions } from './parquet-request.js';
 export type { TabularOptions } from './arrow-request.js';

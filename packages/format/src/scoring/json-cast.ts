@@ -2,9 +2,11 @@
  * Decoded JSON values → typed storage, the way MLflow's parser builds pandas columns and numpy
  * arrays (`astype`, `np.array(data, dtype=…)`), but refusing conversions that would silently
  * change data: non-integral or out-of-range numbers for integer types, finite numbers beyond
- * float32, strings for numeric, boolean or datetime types, numbers for datetimes. Values that
+ * float32, strings for booleans (pandas makes "False" True), numbers for datetimes. Values that
  * convert without loss are accepted as numpy does: integral floats for ints, ints for floats,
- * booleans for numbers, 0/1 for booleans, numbers and booleans for `str` (as Python's `str()`).
+ * booleans for numbers, 0/1 for booleans, numbers and booleans for `str` (as Python's `str()`),
+ * and numeric strings for numbers, read as Python's `float()` / `int()` read them (`"5.1"`,
+ * `" 7 "`, `"1e3"`, `"nan"` for floats; `"46"`, `"+5"`, `"1_000"` for ints, not `"46.0"`).
  *
  * Also the dtype inference of `np.array(list)` (tensors) and of `pd.DataFrame` (columns).
  */
@@ -27,7 +29,6 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 const FLOAT16_MAX = 65504;
-
 
 /** A short description of a JSON value for error messages: `the string "a"`, `the number 1.5`, `null`. */
 export function describeJson(v: unknown): string {
@@ -103,9 +104,7 @@ export function decodeBase64(s: string): Uint8Array {
   }
   if (!done && quad !== 0) {
     throw new CastFailure(
-      quad === 1
-        ? `invalid base64: the number of data characters (${dataChars}) cannot be 1 more than a multiple of 4`
-        : 'invalid base64: incorrect padding',
+      quad === 1 ? `invalid base64: the number of data characters (${dataChars}) cannot be 1 more than a multiple of 4` : 'invalid base64: incorrect padding',
     );
   }
   return out.slice(0, o);
@@ -138,12 +137,39 @@ function failAt(opts: CastOptions, i: number, what: string, v: unknown): never {
   throw new CastFailure(`${opts.where(i)}: ${what}, got ${describeJson(v)}`);
 }
 
-/** The number a JSON scalar stands for, for numeric targets; undefined when it is not one. */
-function numberOf(v: unknown): number | bigint | undefined {
+// Python's float() and int() grammars for strings (surrounding whitespace is stripped first).
+const PY_FLOAT_TEXT = /^[+-]?(?:(?:\d(?:_?\d)*)?\.\d(?:_?\d)*|\d(?:_?\d)*\.?)(?:[eE][+-]?\d(?:_?\d)*)?$/;
+const PY_FLOAT_SPECIAL = /^([+-]?)(?:(inf|infinity)|nan)$/i;
+const PY_INT_TEXT = /^[+-]?\d(?:_?\d)*$/;
+
+/** Python's `float(s)` (what `astype(float64)` and `np.array(…, dtype=float)` do with a string); undefined when it raises. */
+export function pyFloatFromString(s: string): number | undefined {
+  const t = s.trim();
+  if (PY_FLOAT_TEXT.test(t)) return Number(t.replace(/_/g, ''));
+  const m = PY_FLOAT_SPECIAL.exec(t);
+  if (m) return m[2] === undefined ? NaN : m[1] === '-' ? -Infinity : Infinity;
+  return undefined;
+}
+
+/** Python's `int(s)` (what `astype(int64)` and `np.array(…, dtype=int)` do with a string); undefined when it raises. */
+export function pyIntFromString(s: string): bigint | undefined {
+  const t = s.trim();
+  return PY_INT_TEXT.test(t) ? BigInt(t.replace(/_/g, '')) : undefined;
+}
+
+/**
+ * The number a JSON scalar stands for, for numeric targets; undefined when it is not one.
+ * Strings are read as Python's `float()` (`strings: 'float'`) or `int()` (`'int'`) reads them.
+ */
+function numberOf(v: unknown, strings: 'float' | 'int' | 'none' = 'none'): number | bigint | undefined {
   if (typeof v === 'number') return v;
   if (v instanceof PyFloat) return v.value;
   if (typeof v === 'bigint') return v;
   if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string') {
+    if (strings === 'float') return pyFloatFromString(v);
+    if (strings === 'int') return pyIntFromString(v);
+  }
   return undefined;
 }
 
@@ -178,7 +204,7 @@ export function castJsonValues(values: readonly unknown[], dtype: DType, opts: C
           }
           continue;
         } else {
-          const x = numberOf(v);
+          const x = numberOf(v, 'float');
           if (x === undefined) failAt(opts, i, `expected a number for ${dtype}`, v);
           num = Number(x);
         }
@@ -218,7 +244,7 @@ export function castJsonValues(values: readonly unknown[], dtype: DType, opts: C
           missing(i, v);
           continue;
         }
-        const x = numberOf(v);
+        const x = numberOf(v, 'int');
         if (x === undefined) failAt(opts, i, `expected an integer for ${dtype}`, v);
         if (typeof x === 'number' && !Number.isInteger(x)) failAt(opts, i, `expected a whole number for ${dtype}`, v);
         const num = Number(x);
@@ -245,7 +271,7 @@ export function castJsonValues(values: readonly unknown[], dtype: DType, opts: C
           missing(i, v);
           continue;
         }
-        const x = numberOf(v);
+        const x = numberOf(v, 'int');
         if (x === undefined) failAt(opts, i, `expected an integer for ${dtype}`, v);
         if (typeof x === 'number' && !Number.isInteger(x)) failAt(opts, i, `expected a whole number for ${dtype}`, v);
         const big = typeof x === 'bigint' ? x : null;

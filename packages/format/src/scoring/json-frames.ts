@@ -15,10 +15,13 @@ import { dtypeFromNumpyName, type DType } from '../dtype.js';
 import type { Column, ColumnBatch } from '../batch/types.js';
 import { dtypeForColumnType } from '../enforce/cast-rules.js';
 import { isPlainObject } from '../enforce/common.js';
+import { withNumericLabel } from '../enforce/labels.js';
 import { pyStrSet } from '../enforce/repr.js';
 import type { ColSpec, Schema, TensorSpec } from '../signature/types.js';
 import { CastFailure, failedTypeConversion, invalidInput, type ScoringRequestError } from './errors.js';
 import { castJsonValues, inferColumnDType } from './json-cast.js';
+import { NumericArray } from './json-numeric.js';
+import { PyFloat } from '../pyjson.js';
 import { jsonKeys } from './json-text.js';
 import { pyClassOf, pyStrOfLabel } from './py-names.js';
 
@@ -67,7 +70,18 @@ export function castFrame(
   numRows: number,
   schema: Schema | null,
   onError: ColumnErrorFactory = failedTypeConversion,
+  numericLabels?: readonly boolean[],
 ): ColumnBatch {
+  const rules = columnRules(names, (j) => values[j]![0], schema, numericLabels);
+  const columns = names.map((name, j) => {
+    const c = buildColumn(name, values[j]!, rules[j]!, onError);
+    return numericLabels?.[j] ? withNumericLabel(c) : c;
+  });
+  return { kind: 'columns', numRows, columns };
+}
+
+/** How each column is converted (`castFrame`'s rules); `first(j)` is column j's first value. */
+function columnRules(names: readonly string[], first: (j: number) => unknown, schema: Schema | null, numericLabels?: readonly boolean[]): ColumnRule[] {
   const rules: ColumnRule[] = names.map(() => ({ kind: 'infer' }));
   if (schema !== null && schema.specs.length > 0) {
     const named = schema.specs.every((s) => s.name !== null);
@@ -75,19 +89,19 @@ export function castFrame(
       const byName = new Map<string, ColSpec | TensorSpec>();
       for (const s of schema.specs) if (!byName.has(s.name!)) byName.set(s.name!, s);
       names.forEach((n, j) => {
-        const s = byName.get(n);
-        if (s) rules[j] = s.kind === 'column' ? ruleForColSpec(s) : ruleForTensorSpec(s, values[j]![0]);
+        // a numeric pandas label (0, 1, …) is never a schema name, even a name like '0'
+        const s = numericLabels?.[j] ? undefined : byName.get(n);
+        if (s) rules[j] = s.kind === 'column' ? ruleForColSpec(s) : ruleForTensorSpec(s, first(j));
       });
     } else if (schema.kind === 'tensors') {
       const s = schema.specs[0]!;
-      names.forEach((_, j) => (rules[j] = ruleForTensorSpec(s, values[j]![0])));
+      names.forEach((_, j) => (rules[j] = ruleForTensorSpec(s, first(j))));
     } else {
       const k = Math.min(schema.specs.length, names.length);
       for (let j = 0; j < k; j++) rules[j] = ruleForColSpec(schema.specs[j]!);
     }
   }
-  const columns = names.map((name, j) => buildColumn(name, values[j]!, rules[j]!, onError));
-  return { kind: 'columns', numRows, columns };
+  return rules;
 }
 
 function buildColumn(name: string, values: readonly unknown[], rule: ColumnRule, onError: ColumnErrorFactory): Column {
@@ -176,8 +190,11 @@ function listsToColumns(rows: readonly unknown[][], width: number): unknown[][] 
   return values;
 }
 
-/** `pd.DataFrame(data=rows, columns=columns)` for the shapes JSON can express. Throws a message. */
-function frameFromRows(rows: readonly unknown[], columns: readonly string[] | undefined): { names: string[]; values: unknown[][] } {
+/**
+ * `pd.DataFrame(data=rows, columns=columns)` for the shapes JSON can express. Throws a message.
+ * `positional`: the columns are pandas' default 0, 1, … (rows of lists or values without `columns`).
+ */
+function frameFromRows(rows: readonly unknown[], columns: readonly string[] | undefined): { names: string[]; values: unknown[][]; positional?: boolean } {
   const shape = rowsShape(rows);
   switch (shape) {
     case 'empty':
@@ -187,8 +204,8 @@ function frameFromRows(rows: readonly unknown[], columns: readonly string[] | un
       let width = 0;
       for (const r of lists) width = Math.max(width, r.length);
       if (columns && columns.length !== width) throw new CastFailure(`${columns.length} columns passed, passed data had ${width} columns`);
-      const names = columns ? [...columns] : Array.from({ length: width }, (_, j) => String(j));
-      return { names, values: listsToColumns(lists, width) };
+      if (columns) return { names: [...columns], values: listsToColumns(lists, width) };
+      return { names: Array.from({ length: width }, (_, j) => String(j)), values: listsToColumns(lists, width), positional: true };
     }
     case 'records': {
       const rec = recordsToColumns(rows as Record<string, unknown>[]);
@@ -206,7 +223,7 @@ function frameFromRows(rows: readonly unknown[], columns: readonly string[] | un
       if (columns && columns.length !== 1) {
         throw new CastFailure(`Shape of passed values is (${rows.length}, 1), indices imply (${rows.length}, ${columns.length})`);
       }
-      return { names: columns ? [...columns] : ['0'], values: [[...rows]] };
+      return columns ? { names: [...columns], values: [[...rows]] } : { names: ['0'], values: [[...rows]], positional: true };
     case 'mixed':
       throw new CastFailure('the rows mix lists, records and single values; every row must have the same form');
   }
@@ -231,8 +248,10 @@ export function dataframeFromSplit(input: unknown, schema: Schema | null): Colum
   if (data !== null && !Array.isArray(data)) throw notFrame(`'data' must be a list of rows, got ${describeShape(data)}`);
   const rows = (data ?? []) as unknown[];
   let columns: string[] | undefined;
+  let numericColumns: boolean[] | undefined;
   if (input.columns !== null && input.columns !== undefined) {
     if (!Array.isArray(input.columns)) throw notFrame(`'columns' must be a list of column names, got ${describeShape(input.columns)}`);
+    numericColumns = input.columns.map((c) => typeof c === 'number' || typeof c === 'bigint' || c instanceof PyFloat);
     columns = input.columns.map((c, j) => {
       const l = label(c);
       if (l === undefined) throw notFrame(`column name ${j} must be a string or a number, got ${describeShape(c)}`);
@@ -244,14 +263,62 @@ export function dataframeFromSplit(input: unknown, schema: Schema | null): Colum
     if (!Array.isArray(index)) throw notFrame(`'index' must be a list, got ${describeShape(index)}`);
     if (index.length !== rows.length) throw notFrame(`Length of values (${rows.length}) does not match length of index (${index.length})`);
   }
-  let frame: { names: string[]; values: unknown[][] };
+  let frame: { names: string[]; values: unknown[][]; positional?: boolean };
   try {
     frame = frameFromRows(rows, columns);
   } catch (e) {
     if (e instanceof CastFailure) throw notFrame(e.message);
     throw e;
   }
-  return castFrame(frame.names, frame.values, rows.length, schema);
+  // pandas labels: 0, 1, … without `columns`; numbers given in `columns` stay numbers
+  const numeric = frame.positional ? frame.names.map(() => true) : numericColumns;
+  return castFrame(frame.names, frame.values, rows.length, schema, failedTypeConversion, numeric);
+}
+
+/**
+ * `dataframeFromSplit` for a split whose `data` is a `NumericArray` of rows (or of single values):
+ * the same columns, labels and dtypes, each column written straight into typed storage. Undefined
+ * when the generic path must decide (anything unusual, a column kept as strings or plain values, a
+ * value its dtype refuses); it then also reports the errors.
+ */
+export function numericSplitFrame(input: unknown, schema: Schema | null): ColumnBatch | undefined {
+  if (!isPlainObject(input)) return undefined;
+  const data = input.data;
+  if (!(data instanceof NumericArray) || data.shape.length > 2) return undefined;
+  if (jsonKeys(input).some((k) => k !== 'data' && k !== 'columns' && k !== 'index')) return undefined;
+  const rows = data.length;
+  const width = data.shape.length === 1 ? 1 : data.shape[1]!;
+  let names: string[];
+  let numeric: boolean[];
+  if (input.columns === null || input.columns === undefined) {
+    // pandas' positional labels 0, 1, …
+    names = Array.from({ length: width }, (_, j) => String(j));
+    numeric = names.map(() => true);
+  } else {
+    if (!Array.isArray(input.columns) || input.columns.length !== width) return undefined;
+    const labels = input.columns.map(label);
+    if (labels.some((l) => l === undefined)) return undefined;
+    names = labels as string[];
+    numeric = input.columns.map((c) => typeof c === 'number' || typeof c === 'bigint' || c instanceof PyFloat);
+  }
+  const index = input.index;
+  if (index !== null && index !== undefined && (!Array.isArray(index) || index.length !== rows)) return undefined;
+  // every cell is a number, which is all a tensor spec's rule looks at
+  const rules = columnRules(names, () => 0, schema, numeric);
+  const dtypes: DType[] = [];
+  for (let j = 0; j < width; j++) {
+    const rule = rules[j]!;
+    if (rule.kind === 'infer') dtypes.push(data.floatAt[j] ? 'float64' : 'int64');
+    else if (rule.kind === 'cast') dtypes.push(rule.dtype);
+    else return undefined;
+  }
+  const storage = data.fillColumns(dtypes);
+  if (storage === undefined) return undefined;
+  const columns = names.map((name, j) => {
+    const c = { name, dtype: dtypes[j]!, values: storage[j]! } as Column;
+    return numeric[j] ? withNumericLabel(c) : c;
+  });
+  return { kind: 'columns', numRows: rows, columns };
 }
 
 /** `dataframe_records`: `[{"col": value, ...}, ...]`. */
@@ -259,7 +326,7 @@ export function dataframeFromRecords(input: unknown, schema: Schema | null): Col
   if (!Array.isArray(input)) {
     throw invalidInput(`Dataframe records format must be a list of records. Got ${isPlainObject(input) ? 'dictionary' : typeMessage(input)}.`);
   }
-  let frame: { names: string[]; values: unknown[][] };
+  let frame: { names: string[]; values: unknown[][]; positional?: boolean };
   try {
     frame = frameFromRows(input, undefined);
   } catch (e) {
@@ -268,7 +335,7 @@ export function dataframeFromRecords(input: unknown, schema: Schema | null): Col
     }
     throw e;
   }
-  return castFrame(frame.names, frame.values, input.length, schema);
+  return castFrame(frame.names, frame.values, input.length, schema, failedTypeConversion, frame.positional ? frame.names.map(() => true) : undefined);
 }
 
 function describeShape(v: unknown): string {

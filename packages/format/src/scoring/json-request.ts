@@ -7,6 +7,11 @@
  * 3. Type-hint signatures: the `inputs` value is passed through as JSON.
  * 4. Otherwise exactly one of `dataframe_split`, `dataframe_records`, `instances`, `inputs`
  *    (other keys are ignored), plus optional `params`.
+ *
+ * Bodies of at least `numericFastPathMinBytes` take the fast path for numeric data: the decoder
+ * leaves rectangular numeric arrays as `NumericArray`s, written straight into typed storage by the
+ * same rules (json-numeric.ts). When a request cannot use them (another form, a value the dtype
+ * refuses), the body is decoded again the generic way, so answers and errors are the same.
  */
 import type { JsonValue } from '../batch/types.js';
 import { isPlainObject, setOwn } from '../enforce/common.js';
@@ -21,8 +26,9 @@ import {
   ScoringRequestError,
   type JsonFormatKey,
 } from './errors.js';
-import { dataframeFromRecords, dataframeFromSplit } from './json-frames.js';
-import { castSchemaType, parseInstances } from './json-tensors.js';
+import { dataframeFromRecords, dataframeFromSplit, numericSplitFrame } from './json-frames.js';
+import { NumericArray } from './json-numeric.js';
+import { castSchemaType, numericTensorBatch, parseInstances } from './json-tensors.js';
 import { decodeJson, jsonKeys, plainJson } from './json-text.js';
 import { pyClassOf, pyTypeOf } from './py-names.js';
 import type { ScoringRequest } from './types.js';
@@ -36,7 +42,12 @@ export interface JsonRequestOptions {
   readonly signatureFromTypeHint?: boolean;
   /** Deepest allowed JSON nesting (default 64). */
   readonly maxDepth?: number;
+  /** Bodies of at least this many bytes parse numeric data into typed arrays directly (default 64 KiB). */
+  readonly numericFastPathMinBytes?: number;
 }
+
+/** Below this, boxing every number costs less than scanning numeric arrays twice. */
+export const DEFAULT_NUMERIC_FAST_PATH_MIN_BYTES = 64 * 1024;
 
 function asParams(v: unknown): Record<string, unknown> | null {
   if (v === undefined || v === null) return null;
@@ -48,7 +59,36 @@ function asParams(v: unknown): Record<string, unknown> | null {
 
 /** Parse an `application/json` scoring request body. */
 export function parseJsonRequest(body: Uint8Array, opts: JsonRequestOptions): ScoringRequest {
-  const { value: top } = decodeJson(body, { maxDepth: opts.maxDepth });
+  if (body.byteLength >= (opts.numericFastPathMinBytes ?? DEFAULT_NUMERIC_FAST_PATH_MIN_BYTES)) {
+    const decoded = decodeJson(body, { maxDepth: opts.maxDepth, numericArrays: true });
+    if (decoded.numericArrays === 0) return requestFromJson(decoded.value, opts);
+    const fast = numericRequest(decoded.value, opts);
+    if (fast !== undefined) return fast;
+  }
+  return requestFromJson(decodeJson(body, { maxDepth: opts.maxDepth }).value, opts);
+}
+
+/**
+ * A request whose data is a `NumericArray`, as `requestFromJson` would build it from the boxed
+ * values; undefined when this request needs the generic path (another form, a refused value).
+ */
+function numericRequest(top: unknown, opts: JsonRequestOptions): ScoringRequest | undefined {
+  if (opts.signatureFromTypeHint || !isPlainObject(top)) return undefined;
+  const keys = jsonKeys(top);
+  if (keys.some((k) => (LLM_KEYS as readonly string[]).includes(k))) return undefined;
+  const formatKeys = keys.filter((k): k is JsonFormatKey => (JSON_FORMAT_KEYS as readonly string[]).includes(k));
+  if (formatKeys.length !== 1) return undefined;
+  const format = formatKeys[0]!;
+  const input = top[format];
+  let batch: ScoringRequest['batch'] | undefined;
+  if ((format === 'inputs' || format === 'instances') && input instanceof NumericArray) batch = numericTensorBatch(input, opts.schema);
+  else if (format === 'dataframe_split') batch = numericSplitFrame(input, opts.schema);
+  if (batch === undefined) return undefined;
+  return { batch, params: asParams(top.params), format };
+}
+
+/** The request in a decoded JSON body (MLflow's `_parse_json_data`). */
+function requestFromJson(top: unknown, opts: JsonRequestOptions): ScoringRequest {
   if (Array.isArray(top)) throw invalidInput(`${REQUIRED_INPUT_FORMAT}. Received a list.`);
   if (!isPlainObject(top)) throw invalidInput(`${REQUIRED_INPUT_FORMAT}. Received unexpected input type '${pyClassOf(top)}.`);
   const keys = jsonKeys(top);
@@ -76,9 +116,7 @@ export function parseJsonRequest(body: Uint8Array, opts: JsonRequestOptions): Sc
   }
 
   if (formatKeys.length !== 1) {
-    throw new ScoringRequestError(
-      `${REQUIRED_INPUT_FORMAT}. Received dictionary with input fields: ${pyStrList(formatKeys)}. ${SCORING_PROTOCOL_CHANGE_INFO}`,
-    );
+    throw new ScoringRequestError(`${REQUIRED_INPUT_FORMAT}. Received dictionary with input fields: ${pyStrList(formatKeys)}. ${SCORING_PROTOCOL_CHANGE_INFO}`);
   }
   const format = formatKeys[0]!;
   const input = top[format];

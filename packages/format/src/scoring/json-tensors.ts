@@ -19,6 +19,7 @@ import type { ColSpec, Schema, TensorSpec } from '../signature/types.js';
 import { CastFailure, invalidInput, type ScoringRequestError } from './errors.js';
 import { castFrame, recordsToColumns } from './json-frames.js';
 import { jsonToTensor } from './json-cast.js';
+import type { NumericArray } from './json-numeric.js';
 import { jsonKeys, plainJson } from './json-text.js';
 import { isPyScalar, pyClassOf } from './py-names.js';
 
@@ -107,13 +108,40 @@ export function castSchemaType(input: unknown, schema: Schema | null): Batch {
   return { kind: 'tensors', tensors: [convertDataType(data, schema?.specs[0], null)] };
 }
 
+/**
+ * `castSchemaType` (and `parseInstances`, which is the same for lists that are not records) of a
+ * nested numeric array: one tensor, named when the schema has a single named input, with the
+ * spec's dtype or numpy's inferred one. Undefined when the generic path must decide (a spec that
+ * keeps plain values or whose dtype this path does not write, a value the dtype refuses).
+ */
+export function numericTensorBatch(data: NumericArray, schema: Schema | null): TensorBatch | undefined {
+  const types = specsByName(schema);
+  let name: string | null = null;
+  let spec: Spec | undefined = schema?.specs[0];
+  if (schema !== null && types.size === 1) [name, spec] = types.entries().next().value!;
+  if (spec?.kind === 'column' && typeof spec.type !== 'string') return undefined;
+  let dtype: DType | undefined;
+  try {
+    dtype = spec ? specDType(spec) : undefined;
+  } catch (e) {
+    if (e instanceof CastFailure) return undefined;
+    throw e;
+  }
+  dtype ??= data.intOnly ? 'int64' : 'float64';
+  const values = data.fill(dtype);
+  if (values === undefined) return undefined;
+  return { kind: 'tensors', tensors: [{ name, dtype, shape: data.shape, values } as Tensor] };
+}
+
 /** MLflow's `parse_instances_data`. */
 export function parseInstances(input: unknown, schema: Schema | null): Batch {
   let batch: Batch;
   if (Array.isArray(input) && input.length > 0 && isPlainObject(input[0])) {
     const bad = input.findIndex((r) => !isPlainObject(r));
     if (bad >= 0) {
-      throw invalidInput(`Ensure that the input is a valid JSON-formatted string.\nError: instance ${bad} is ${pyClassOf(input[bad])}, but the first instance is a dict: every instance must be a dict.`);
+      throw invalidInput(
+        `Ensure that the input is a valid JSON-formatted string.\nError: instance ${bad} is ${pyClassOf(input[bad])}, but the first instance is a dict: every instance must be a dict.`,
+      );
     }
     const types = specsByName(schema);
     const { names, values } = recordsToColumnsStrict(input as Record<string, unknown>[]);

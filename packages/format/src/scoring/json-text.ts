@@ -14,15 +14,22 @@
  *   (Python dict semantics); a `__proto__` key is an ordinary own property. JS orders
  *   integer-like keys first, so their original order is remembered: read keys with `jsonKeys`.
  * - Nesting deeper than `maxDepth` is refused before any deep recursion can happen.
+ * - With `numericArrays`, the values of the top-level `inputs` and `instances` keys and of
+ *   `dataframe_split.data` that are rectangular nested arrays of numbers are not turned into JS
+ *   values: they come back as `NumericArray`s (json-numeric.ts), converted later straight into
+ *   typed storage. Any other value there is parsed as usual.
  */
 import { PyFloat } from '../pyjson.js';
 import { pyStrRepr } from '../enforce/repr.js';
 import { invalidInput, ScoringRequestError } from './errors.js';
+import { scanNumericArray } from './json-numeric.js';
 import { pyBytesLiteral } from '../pyjson.js';
 
 export interface JsonDecodeOptions {
   /** Deepest allowed nesting of arrays and objects (default 64). */
   readonly maxDepth?: number;
+  /** Return numeric arrays under the top-level `inputs` and `instances` keys and `dataframe_split.data` as `NumericArray`s (default false). */
+  readonly numericArrays?: boolean;
 }
 
 export const DEFAULT_MAX_DEPTH = 64;
@@ -31,6 +38,8 @@ export const DEFAULT_MAX_DEPTH = 64;
 export interface DecodedJson {
   readonly value: unknown;
   readonly hasPyFloats: boolean;
+  /** How many `NumericArray`s the value holds (0 unless `numericArrays` was asked for). */
+  readonly numericArrays: number;
 }
 
 const keyOrder = new WeakMap<object, string[]>();
@@ -180,11 +189,37 @@ class Parser {
   pos = 0;
   depth = 0;
   pyFloats = 0;
+  numericArrays = 0;
+  /** The top-level key whose value is being parsed (tracked only with `numeric`). */
+  topKey: string | null = null;
 
   constructor(
     readonly s: string,
     readonly maxDepth: number,
+    /** Whether to return numeric arrays at the request's data keys as `NumericArray`s. */
+    readonly numeric = false,
   ) {}
+
+  /** Whether the value of `key` in the object being parsed is a place where request data sits. */
+  dataSite(key: string): boolean {
+    if (this.depth === 1) return key === 'inputs' || key === 'instances';
+    return this.depth === 2 && key === 'data' && this.topKey === 'dataframe_split';
+  }
+
+  /** A member's value: a `NumericArray` at a data site when the value is one, else the generic value. */
+  memberValue(key: string): unknown {
+    if (!this.numeric) return this.value();
+    if (this.depth === 1) this.topKey = key;
+    if (this.s.charCodeAt(this.pos) === 0x5b && this.dataSite(key)) {
+      const scanned = scanNumericArray(this.s, this.pos, this.maxDepth - this.depth);
+      if (scanned !== undefined) {
+        this.pos = scanned.end;
+        this.numericArrays++;
+        return scanned.array;
+      }
+    }
+    return this.value();
+  }
 
   ws(): void {
     const s = this.s;
@@ -438,7 +473,7 @@ class Parser {
       if (s.charCodeAt(this.pos) !== 0x3a) throw new JsonSyntaxError("Expecting ':' delimiter", this.pos);
       this.pos++;
       this.ws();
-      const v = this.value();
+      const v = this.memberValue(key);
       const fresh = !Object.hasOwn(out, key);
       if (order === undefined && fresh && isIndexKey(key)) order = Object.keys(out);
       if (order !== undefined && fresh) order.push(key);
@@ -483,13 +518,13 @@ function syntaxError(text: string, body: Uint8Array, err: JsonSyntaxError): Scor
 /** Decode a JSON request body. Every failure is a 400 `ScoringRequestError` with MLflow's message shape. */
 export function decodeJson(body: Uint8Array, opts: JsonDecodeOptions = {}): DecodedJson {
   const text = decodeJsonText(body);
-  const p = new Parser(text, opts.maxDepth ?? DEFAULT_MAX_DEPTH);
+  const p = new Parser(text, opts.maxDepth ?? DEFAULT_MAX_DEPTH, opts.numericArrays ?? false);
   try {
     p.ws();
     const value = p.value();
     p.ws();
     if (p.pos < text.length) throw new JsonSyntaxError('Extra data', p.pos);
-    return { value, hasPyFloats: p.pyFloats > 0 };
+    return { value, hasPyFloats: p.pyFloats > 0, numericArrays: p.numericArrays };
   } catch (e) {
     if (e instanceof JsonSyntaxError) throw syntaxError(text, body, e);
     if (e instanceof ScoringRequestError) throw e;

@@ -2,7 +2,7 @@
  * The one request parser every front end shares: bytes + Content-Type → model input and params.
  * Schema enforcement is the caller's next step (`enforceSchema` / `enforceParams`).
  */
-import type { ParamSpec, Schema } from '../signature/types.js';
+import type { ParamSpec, Schema, TensorSpec } from '../signature/types.js';
 import {
   CONTENT_TYPE_ARROW_FILE,
   CONTENT_TYPE_ARROW_STREAM,
@@ -35,6 +35,17 @@ export interface ScoringRequestOptions {
 
 export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
 
+/** What to send a tensor-signature model instead of CSV: the `inputs` JSON form, with each input's dtype and shape. */
+function tensorJsonHint(schema: Extract<Schema, { kind: 'tensors' }>): string {
+  const shape = (s: TensorSpec): string => `(${s.shape.join(', ')}${s.shape.length === 1 ? ',' : ''})`;
+  const specs = schema.specs;
+  if (specs.length === 1 && specs[0]!.name === null) {
+    return `This model takes a tensor: send it as JSON, e.g. {"inputs": [[...], ...]} with ${specs[0]!.dtype} values of shape ${shape(specs[0]!)}.`;
+  }
+  const parts = specs.map((s) => `${JSON.stringify(s.name ?? '')}: ${s.dtype} ${shape(s)}`);
+  return `This model takes tensors: send them as JSON, e.g. {"inputs": {${specs.map((s) => `${JSON.stringify(s.name ?? '')}: [...]`).join(', ')}}} (${parts.join('; ')}).`;
+}
+
 /**
  * Parse a scoring request body. `schema` is the model's input schema (null: dtypes are
  * inferred). Every failure is a `ScoringRequestError` (400, 413 or 415).
@@ -61,10 +72,24 @@ export async function parseScoringRequest(
         maxDepth: opts.maxDepth,
       });
     case CONTENT_TYPE_CSV:
+      if (schema?.kind === 'tensors') {
+        try {
+          return parseCsvRequest(body, schema);
+        } catch (e) {
+          // MLflow's status and text (pandas has no dtype for a TensorSpec), then what to send instead
+          if (e instanceof ScoringRequestError)
+            throw new ScoringRequestError(`${e.message} ${tensorJsonHint(schema)}`, { httpStatus: e.httpStatus, errorCode: e.errorCode, cause: e });
+          throw e;
+        }
+      }
       return parseCsvRequest(body, schema);
     case CONTENT_TYPE_PARQUET:
       // Arrow and Parquet code loads on first use: apache-arrow alone takes ~270 ms to import
-      return (await import('./parquet-request.js')).parseParquetRequest(body, schema, { maxDecodedBytes: opts.maxDecodedBytes, maxRows: opts.maxParquetRows, timeoutMs: opts.parquetTimeoutMs });
+      return (await import('./parquet-request.js')).parseParquetRequest(body, schema, {
+        maxDecodedBytes: opts.maxDecodedBytes,
+        maxRows: opts.maxParquetRows,
+        timeoutMs: opts.parquetTimeoutMs,
+      });
     case CONTENT_TYPE_ARROW_STREAM:
     case CONTENT_TYPE_ARROW_FILE:
       return (await import('./arrow-request.js')).parseArrowRequest(body, schema, { maxDecodedBytes: opts.maxDecodedBytes });

@@ -50,10 +50,7 @@ export function parseValueType(d: unknown, where: string): ValueType {
     case 'sparkml_vector':
       return { type: 'sparkml_vector' };
     default:
-      return fail(
-        where,
-        `unknown type ${JSON.stringify(t)}; expected one of ${[...PRIMITIVE_TYPES, 'array', 'object', 'map', 'any'].join(', ')}`,
-      );
+      return fail(where, `unknown type ${JSON.stringify(t)}; expected one of ${[...PRIMITIVE_TYPES, 'array', 'object', 'map', 'any'].join(', ')}`);
   }
 }
 

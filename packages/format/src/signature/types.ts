@@ -53,9 +53,7 @@ export interface TensorSpec {
   readonly shape: readonly number[];
 }
 
-export type Schema =
-  | { readonly kind: 'columns'; readonly specs: readonly ColSpec[] }
-  | { readonly kind: 'tensors'; readonly specs: readonly TensorSpec[] };
+export type Schema = { readonly kind: 'columns'; readonly specs: readonly ColSpec[] } | { readonly kind: 'tensors'; readonly specs: readonly TensorSpec[] };
 
 export type ParamType = Exclude<PrimitiveType, 'binary'> | ObjectType;
 

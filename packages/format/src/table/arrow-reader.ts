@@ -15,7 +15,7 @@
  * Memory is bounded by the largest record batch, and a chunk's arrays never share a buffer with
  * another chunk's (record batches larger than a chunk are cut into copies), so chunks can be
  * transferred to worker threads independently.
- */import * as arrow from 'apache-arrow';
+ */ import * as arrow from 'apache-arrow';
 import type { FileHandle } from 'node:fs/promises';
 import { checkIpcBytes, hasArrowMagicAt, inspectIpcMessage, readIpcFileFooter, type IpcFileBlock, type IpcMessageInfo } from '../batch/arrow-ipc.js';
 import type { Batch } from '../batch/types.js';
@@ -156,13 +156,18 @@ async function checkFileLayout(fh: FileHandle, size: number): Promise<FileLayout
   const footer = await readAt(fh, footerStart, footerLength, noMagic);
   const { dictionaries, records } = readIpcFileFooter(footer, footerStart);
   let numRows = 0;
-  for (const [blocks, type] of [[dictionaries, DICTIONARY_BATCH], [records, RECORD_BATCH]] as const) {
+  for (const [blocks, type] of [
+    [dictionaries, DICTIONARY_BATCH],
+    [records, RECORD_BATCH],
+  ] as const) {
     for (let k = 0; k < blocks.length; k++) {
       const b: IpcFileBlock = blocks[k]!;
       const meta = await readAt(fh, b.offset, Math.min(Math.max(b.metaDataLength, 8), footerStart - b.offset), noMagic);
       const info = inspectIpcMessage(meta, 0, 'Arrow IPC file block is truncated', footerStart - b.offset);
       if (info === undefined || info.headerType !== type) {
-        throw new ModelFormatError(`malformed Arrow IPC data: block ${k} of the file footer is not a ${type === DICTIONARY_BATCH ? 'dictionary' : 'record'} batch`);
+        throw new ModelFormatError(
+          `malformed Arrow IPC data: block ${k} of the file footer is not a ${type === DICTIONARY_BATCH ? 'dictionary' : 'record'} batch`,
+        );
       }
       numRows += info.rows;
     }

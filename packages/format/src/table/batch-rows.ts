@@ -64,7 +64,12 @@ export function sliceBatch(batch: Batch, start: number, end: number, copy: boole
   const tensors = batch.tensors.map((t) => {
     let width = 1;
     for (let d = 1; d < t.shape.length; d++) width *= t.shape[d]!;
-    return { name: t.name, dtype: t.dtype, shape: [end - start, ...t.shape.slice(1)], values: sliceStorage(t.values, start * width, end * width, copy) } as Tensor;
+    return {
+      name: t.name,
+      dtype: t.dtype,
+      shape: [end - start, ...t.shape.slice(1)],
+      values: sliceStorage(t.values, start * width, end * width, copy),
+    } as Tensor;
   });
   return { kind: 'tensors', tensors };
 }

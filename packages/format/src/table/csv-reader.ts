@@ -23,7 +23,7 @@ async function* pieces(source: { path: string; fh: FileHandle; size: number } | 
   }
   // One buffer, reused: the chunker decodes each piece to text before the next read.
   const buf = new Uint8Array(PIECE_BYTES);
-  for (let pos = 0; ; ) {
+  for (let pos = 0; ;) {
     let n: number;
     try {
       n = (await source.fh.read(buf, 0, buf.length, pos)).bytesRead;

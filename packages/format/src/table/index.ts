@@ -5,7 +5,16 @@
  */
 export { openTableReader } from './reader.js';
 export { openTableWriter } from './writer.js';
-export type { TableSource, TableReaderOptions, TableReader, TableChunk, TableSchemaInfo, TableWriterOptions, TableWriter, ParquetCompression } from './types.js';
+export type {
+  TableSource,
+  TableReaderOptions,
+  TableReader,
+  TableChunk,
+  TableSchemaInfo,
+  TableWriterOptions,
+  TableWriter,
+  ParquetCompression,
+} from './types.js';
 export * from './formats.js';
 export * from './transfer.js';
 export { DEFAULT_BATCH_ROWS, DEFAULT_MAX_CHUNK_BYTES } from './read-context.js';

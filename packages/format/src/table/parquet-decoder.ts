@@ -333,12 +333,17 @@ export class ParquetSession {
     const stepLimited = this.limits.stepTimeoutMs < remaining;
     const ms = Math.max(0, Math.min(this.limits.stepTimeoutMs, remaining));
     return new Promise<DecoderReply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.pending?.seq !== seq) return;
-        this.decoder.stopWorker();
-        const what = stepLimited ? `decoding one slice took longer than ${this.limits.stepTimeoutMs} ms` : `decoding took longer than ${this.limits.timeoutMs} ms`;
-        this.fail(new DecoderFailure(what, 'timeout'));
-      }, Math.min(ms, 2 ** 31 - 1));
+      const timer = setTimeout(
+        () => {
+          if (this.pending?.seq !== seq) return;
+          this.decoder.stopWorker();
+          const what = stepLimited
+            ? `decoding one slice took longer than ${this.limits.stepTimeoutMs} ms`
+            : `decoding took longer than ${this.limits.timeoutMs} ms`;
+          this.fail(new DecoderFailure(what, 'timeout'));
+        },
+        Math.min(ms, 2 ** 31 - 1),
+      );
       timer.unref();
       this.pending = { seq, resolve, reject, timer };
       worker.ref();

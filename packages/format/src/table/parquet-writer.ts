@@ -19,11 +19,7 @@ import type { TableEncoder, WriteChunks } from './writer.js';
 
 export const DEFAULT_ROW_GROUP_ROWS = 131_072;
 
-export async function parquetEncoder(
-  path: string,
-  out: WriteChunks,
-  opts: { compression: ParquetCompression; rowGroupRows: number },
-): Promise<TableEncoder> {
+export async function parquetEncoder(path: string, out: WriteChunks, opts: { compression: ParquetCompression; rowGroupRows: number }): Promise<TableEncoder> {
   const pw: typeof PW = await import('parquet-wasm');
   const codec = { zstd: pw.Compression.ZSTD, snappy: pw.Compression.SNAPPY, none: pw.Compression.UNCOMPRESSED }[opts.compression];
   if (codec === undefined) throw new TableWriteError(path, `unknown Parquet compression ${JSON.stringify(opts.compression)}: use zstd, snappy or none`);
@@ -108,7 +104,8 @@ export async function parquetEncoder(
       const pf = await pw.ParquetFile.fromFile(await openAsBlob(tmpPath));
       try {
         const got = pf.metadata().fileMetadata().numRows();
-        if (got !== rows) throw new TableWriteError(path, `the Parquet encoder lost rows: the file holds ${got} of the ${rows} rows written`, { userError: false });
+        if (got !== rows)
+          throw new TableWriteError(path, `the Parquet encoder lost rows: the file holds ${got} of the ${rows} rows written`, { userError: false });
       } finally {
         pf.free();
       }

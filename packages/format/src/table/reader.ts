@@ -37,7 +37,8 @@ async function detectFormat(source: TableSource): Promise<ReadableTableFormat> {
   if (sniffed) return sniffed;
   if (typeof source === 'string') {
     const byName = tableFormatForFile(source);
-    if (byName === 'jsonl') throw new TableReadError(source, 'JSON lines files can be written but not read as tables; convert it to CSV, Parquet or Arrow', { format: byName });
+    if (byName === 'jsonl')
+      throw new TableReadError(source, 'JSON lines files can be written but not read as tables; convert it to CSV, Parquet or Arrow', { format: byName });
     if (byName) return byName;
   }
   throw new TableReadError(

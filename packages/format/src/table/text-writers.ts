@@ -32,7 +32,11 @@ export function tensorsAsColumns(batch: Batch, path: string): ColumnBatch {
   batch.tensors.forEach((t, k) => {
     const label = t.name ?? String(k);
     const shape = t.shape.length === 0 ? [1] : t.shape;
-    if (shape[0] !== rows) throw new TableWriteError(path, `tensor ${label} has ${shape[0]} rows, the first tensor ${rows}: tensors must share their first dimension to be written as a table`);
+    if (shape[0] !== rows)
+      throw new TableWriteError(
+        path,
+        `tensor ${label} has ${shape[0]} rows, the first tensor ${rows}: tensors must share their first dimension to be written as a table`,
+      );
     if (shape.length === 1) {
       columns.push({ name: t.name ?? String(columns.length), dtype: t.dtype, values: t.values } as Column);
       return;
@@ -181,7 +185,10 @@ export class CsvEncoder {
       this.names = names;
       out = `${names.map(quote).join(',')}\n`;
     } else if (names.length !== this.names.length || names.some((n, j) => n !== this.names![j])) {
-      throw new TableWriteError(this.path, `a batch has the columns [${names.join(', ')}], the first one had [${this.names.join(', ')}]: every batch of a CSV file must have the same columns`);
+      throw new TableWriteError(
+        this.path,
+        `a batch has the columns [${names.join(', ')}], the first one had [${this.names.join(', ')}]: every batch of a CSV file must have the same columns`,
+      );
     }
     const cells = b.columns.map(csvColumnWriter);
     const k = cells.length;

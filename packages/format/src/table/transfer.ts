@@ -70,7 +70,10 @@ export function batchFromTransferable(t: TransferableBatch): Batch {
     const columns = t.columns.map((c) => ({ name: c.name, dtype: c.dtype, values: rebuild(c.dtype, c.values), validity: c.validity }) as Column);
     return { kind: 'columns', numRows: t.numRows, columns };
   }
-  return { kind: 'tensors', tensors: t.tensors.map((x) => ({ name: x.name, dtype: x.dtype, shape: [...x.shape], values: rebuild(x.dtype, x.values) }) as Tensor) };
+  return {
+    kind: 'tensors',
+    tensors: t.tensors.map((x) => ({ name: x.name, dtype: x.dtype, shape: [...x.shape], values: rebuild(x.dtype, x.values) }) as Tensor),
+  };
 }
 
 /** Buffers Node refuses to move (pooled `Buffer` memory): Node ≥ 21 can tell (and throws on them); Node 20 ignores them in a transfer list. */

@@ -34,7 +34,8 @@ async function encoderFor(format: TableFormat, path: string, out: WriteChunks, o
   switch (format) {
     case 'parquet': {
       const rowGroupRows = opts.rowGroupRows ?? (await import('./parquet-writer.js')).DEFAULT_ROW_GROUP_ROWS;
-      if (!(Number.isInteger(rowGroupRows) && rowGroupRows > 0)) throw new TableWriteError(path, `rowGroupRows must be a positive whole number, got ${rowGroupRows}`);
+      if (!(Number.isInteger(rowGroupRows) && rowGroupRows > 0))
+        throw new TableWriteError(path, `rowGroupRows must be a positive whole number, got ${rowGroupRows}`);
       return (await import('./parquet-writer.js')).parquetEncoder(path, out, { compression: opts.compression ?? 'snappy', rowGroupRows });
     }
     case 'arrow':
@@ -80,7 +81,7 @@ class TableFileWriter implements TableWriter {
       if (bytesWritten < total) {
         // A short write: the rest, in order.
         const rest = Buffer.concat(chunks as Uint8Array[]).subarray(bytesWritten);
-        for (let off = 0; off < rest.length; ) off += (await this.fh.write(rest, off)).bytesWritten;
+        for (let off = 0; off < rest.length;) off += (await this.fh.write(rest, off)).bytesWritten;
       }
     } catch (e) {
       throw new TableWriteError(this.path, `cannot write ${this.tmp}: ${fsMessage(e)}`, { cause: e });
@@ -88,7 +89,8 @@ class TableFileWriter implements TableWriter {
   };
 
   write(batch: Batch): Promise<void> {
-    if (this.state !== 'open') return Promise.reject(new TableWriteError(this.path, `the writer is ${this.state === 'failed' ? 'broken by an earlier error' : this.state}`));
+    if (this.state !== 'open')
+      return Promise.reject(new TableWriteError(this.path, `the writer is ${this.state === 'failed' ? 'broken by an earlier error' : this.state}`));
     // Writes run one after another, in call order, even when not awaited.
     const next = this.tail.then(async () => {
       if (this.failure !== undefined) throw this.failure;
@@ -106,13 +108,15 @@ class TableFileWriter implements TableWriter {
   }
 
   async close(): Promise<void> {
-    if (this.state !== 'open') throw new TableWriteError(this.path, `cannot close a writer that is ${this.state === 'failed' ? 'broken by an earlier error (abort it)' : this.state}`);
+    if (this.state !== 'open')
+      throw new TableWriteError(this.path, `cannot close a writer that is ${this.state === 'failed' ? 'broken by an earlier error (abort it)' : this.state}`);
     this.state = 'closing';
     try {
       await this.tail;
       if (this.failure !== undefined) throw this.failure;
       const wrote = await this.encoder.finish();
-      if (!wrote) throw new TableWriteError(this.path, `no batch was written: a ${this.format} file needs at least one batch (it may have 0 rows) to know its columns`);
+      if (!wrote)
+        throw new TableWriteError(this.path, `no batch was written: a ${this.format} file needs at least one batch (it may have 0 rows) to know its columns`);
       await this.fh.close();
       await this.encoder.verify?.(this.tmp, this.rows);
       await rename(this.tmp, this.path).catch((e: unknown) => {

@@ -230,13 +230,17 @@ class Writer {
         if (value instanceof Map) {
           // A Map keeps insertion order even for integer-like keys, which plain objects do not.
           const entries = [...(value as Map<unknown, unknown>).entries()].map(([k, v]): [string, unknown] => {
-            if (typeof k !== 'string') throw new YamlError(`cannot represent a ${typeof k} mapping key as YAML (only string keys)`, { keyPath: path || undefined });
+            if (typeof k !== 'string')
+              throw new YamlError(`cannot represent a ${typeof k} mapping key as YAML (only string keys)`, { keyPath: path || undefined });
             return [k, v];
           });
           if (this.sortKeys) entries.sort((a, b) => compareCodePoints(a[0], b[0]));
           return { kind: 'map', entries };
         }
-        throw new YamlError(`cannot represent a ${value.constructor?.name ?? 'object'} as YAML (only plain objects, Maps, arrays, strings, numbers, bigints, booleans, null and PyFloat)`, { keyPath: path || undefined });
+        throw new YamlError(
+          `cannot represent a ${value.constructor?.name ?? 'object'} as YAML (only plain objects, Maps, arrays, strings, numbers, bigints, booleans, null and PyFloat)`,
+          { keyPath: path || undefined },
+        );
       default:
         throw new YamlError(`cannot represent a ${typeof value} as YAML`, { keyPath: path || undefined });
     }

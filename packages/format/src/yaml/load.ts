@@ -108,8 +108,7 @@ export const DEFAULT_MAX_DEPTH = 100;
 export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 
 const CORE_TAG = 'tag:yaml.org,2002:';
-const ALIAS_HINT =
-  'MLflow never writes YAML anchors or aliases, and expanding them is how "billion laughs" attacks exhaust memory, so they are rejected';
+const ALIAS_HINT = 'MLflow never writes YAML anchors or aliases, and expanding them is how "billion laughs" attacks exhaust memory, so they are rejected';
 
 function shortTag(tag: string): string {
   return tag.startsWith(CORE_TAG) ? `!!${tag.slice(CORE_TAG.length)}` : tag;
@@ -166,7 +165,10 @@ class Loader {
     const lsps = /[\u2028\u2029]/.exec(this.text);
     if (lsps) {
       const name = lsps[0] === '\u2028' ? 'U+2028 LINE SEPARATOR' : 'U+2029 PARAGRAPH SEPARATOR';
-      throw this.error(`a raw ${name} character is not supported (YAML 1.1 treats it as a line break); write it escaped in a double-quoted string ("\\${lsps[0] === '\u2028' ? 'L' : 'P'}")`, lsps.index);
+      throw this.error(
+        `a raw ${name} character is not supported (YAML 1.1 treats it as a line break); write it escaped in a double-quoted string ("\\${lsps[0] === '\u2028' ? 'L' : 'P'}")`,
+        lsps.index,
+      );
     }
     const tokens = Array.from(new Parser().parse(source));
     // The composer recurses once per nesting level: bound the depth on the (iteratively walked)
@@ -183,10 +185,7 @@ class Loader {
       }
     }
     if (docs.length > 1) {
-      throw this.error(
-        'the file contains more than one YAML document (a second one starts here); only a single document is accepted',
-        docs[1]?.range[0] ?? 0,
-      );
+      throw this.error('the file contains more than one YAML document (a second one starts here); only a single document is accepted', docs[1]?.range[0] ?? 0);
     }
     const doc = docs[0];
     if (!doc || isEmptyDocument(doc)) throw this.error('file is empty (it contains no YAML document)');

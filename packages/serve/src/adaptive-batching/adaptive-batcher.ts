@@ -63,7 +63,10 @@ export type { Cancellation };
 function paramsKey(params: Readonly<Record<string, unknown>>): string {
   const keys = Object.keys(params);
   if (keys.length === 0) return '';
-  return JSON.stringify(keys.sort().map((k) => [k, params[k]]), (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  return JSON.stringify(
+    keys.sort().map((k) => [k, params[k]]),
+    (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v),
+  );
 }
 
 export class AdaptiveBatcher {
@@ -111,10 +114,13 @@ export class AdaptiveBatcher {
       const full = this.rowsQueued >= this.options.maxBatchSize;
       if (this.running === 0 && !full && waited < this.options.maxBatchDelayMs) {
         if (!this.timer) {
-          this.timer = setTimeout(() => {
-            this.timer = null;
-            this.schedule();
-          }, Math.max(0, this.options.maxBatchDelayMs - waited));
+          this.timer = setTimeout(
+            () => {
+              this.timer = null;
+              this.schedule();
+            },
+            Math.max(0, this.options.maxBatchDelayMs - waited),
+          );
         }
         return;
       }
@@ -135,7 +141,7 @@ export class AdaptiveBatcher {
     const group = [first];
     if (first.key === null) return group;
     let rows = first.rows;
-    for (let i = 0; i < this.queue.length && rows < this.options.maxBatchSize; ) {
+    for (let i = 0; i < this.queue.length && rows < this.options.maxBatchSize;) {
       const p = this.queue[i]!;
       if (p.key === first.key && rows + p.rows <= this.options.maxBatchSize) {
         const taken = this.remove(i);

@@ -1,7 +1,22 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MlmodelError } from '@mlmodel/format';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/**
+ * The configured token, trimmed: a secret read from a file often ends with a newline, and a header
+ * value never carries surrounding whitespace, so an untrimmed token could never match. Absent
+ * (null/undefined): no auth. Empty after trimming: refused, rather than silently serving without auth.
+ */
+export function checkedAuthToken(token: string | null | undefined): string | null {
+  if (token === null || token === undefined) return null;
+  const trimmed = token.trim();
+  if (trimmed === '') {
+    throw new MlmodelError(`The auth token is ${token === '' ? 'empty' : 'only whitespace'}: give the token clients must send, or none to serve without auth.`);
+  }
+  return trimmed;
+}
 
 /** Whether a request carries `Authorization: Bearer <token>` (compared in constant time). */
 export function hasBearerToken(req: FastifyRequest, expected: Buffer): boolean {

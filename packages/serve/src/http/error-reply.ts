@@ -45,10 +45,13 @@ function fromFastify(err: HttpishError, contentType: string | undefined): Mlmode
   return new ServeError(message, status, { errorCode: 'BAD_REQUEST' });
 }
 
+/** Headers of a retryable refusal that carries none of its own (a model's TEMPORARILY_UNAVAILABLE, e.g. a Python worker that died). */
+const RETRY_LATER: Readonly<Record<string, string>> = { 'retry-after': '1' };
+
 export function toServeFailure(err: unknown, contentType?: string): ServeFailure {
   const error = err instanceof MlmodelError ? err : fromFastify(err as HttpishError, contentType);
   if (error instanceof ServeError) return { status: error.httpStatus, headers: error.headers, error, cause: err };
-  if (error) return { status: encodeError(error).status, headers: {}, error, cause: err };
+  if (error) return { status: encodeError(error).status, headers: error.errorCode === 'TEMPORARILY_UNAVAILABLE' ? RETRY_LATER : {}, error, cause: err };
   return { status: encodeError(err).status, headers: {}, error: null, cause: err };
 }
 
@@ -71,5 +74,9 @@ export function sendOipError(reply: FastifyReply, err: unknown): FastifyReply {
   const f = toServeFailure(err, reply.request.headers['content-type']);
   logFailure(reply, f);
   const message = f.error ? f.error.message : UNEXPECTED_ERROR_MESSAGE;
-  return reply.code(f.error ? f.status : 500).headers(f.headers).header('content-type', 'application/json').send(JSON.stringify({ error: message }));
+  return reply
+    .code(f.error ? f.status : 500)
+    .headers(f.headers)
+    .header('content-type', 'application/json')
+    .send(JSON.stringify({ error: message }));
 }

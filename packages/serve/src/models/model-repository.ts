@@ -3,7 +3,7 @@
  * server listens before models finish loading (so liveness answers at once); readiness and
  * predictions wait for `ready`.
  */
-import { ModelRunner, type FlavorLogger, type FlavorRegistry } from '@mlmodel/flavors';
+import { ModelRunner, type FlavorLogger, type FlavorRegistry, type WorkerPool } from '@mlmodel/flavors';
 import type { ModelUriResolver } from '@mlmodel/format';
 import type { BatchingConfig } from '../adaptive-batching/adaptive-batcher.js';
 import { ModelNotFoundError, ModelNotReadyError, ShuttingDownError } from '../errors.js';
@@ -39,6 +39,8 @@ export interface LoadAllOptions {
   readonly logger: FlavorLogger;
   readonly observe?: BatchObserver;
   readonly resolver?: ModelUriResolver;
+  /** Worker threads the models' runners use for large requests. */
+  readonly workers?: WorkerPool;
 }
 
 export class ModelRepository {
@@ -97,7 +99,14 @@ export class ModelRepository {
     const results = await Promise.allSettled(
       this.#slots.map(async ({ config }) => {
         try {
-          const runner = await ModelRunner.open(config.path, { registry, flavor: config.flavor, options: config.options, logger: opts.logger, resolver: opts.resolver });
+          const runner = await ModelRunner.open(config.path, {
+            registry,
+            flavor: config.flavor,
+            options: config.options,
+            logger: opts.logger,
+            resolver: opts.resolver,
+            workers: opts.workers,
+          });
           if (this.#closed) {
             await runner.close();
             throw new ShuttingDownError();

@@ -3,7 +3,7 @@
  * when batching is on — the adaptive batcher in front of it. `predict` is the server's single path
  * to a model; every route (MLflow, Open Inference Protocol, Arrow) goes through it after decoding.
  */
-import type { ModelRunner } from '@mlmodel/flavors';
+import type { ModelRunner, PreparedInput } from '@mlmodel/flavors';
 import { batchRows, type ModelInput, type ModelSignature, type Prediction } from '@mlmodel/format';
 import { AdaptiveBatcher, type BatchReport, type BatchingConfig, type Cancellation } from '../adaptive-batching/adaptive-batcher.js';
 
@@ -51,12 +51,23 @@ export class ServedModel {
    * before its model call starts.
    */
   async predict(input: ModelInput, params: Readonly<Record<string, unknown>> | null, cancel?: Cancellation): Promise<Prediction> {
-    const prepared = this.runner.prepare(input, params);
-    if (this.batcher && prepared.input.kind !== 'json') return this.batcher.submit(prepared.input, prepared.params, cancel);
+    return this.run(this.runner.prepare(input, params), cancel);
+  }
+
+  /**
+   * Predict an input the runner has prepared (`decodeAndPrepare`), through the batcher when there
+   * is one — except inputs the runner moves to a worker thread, which run alone there and can be
+   * stopped by `cancel`.
+   */
+  async run(prepared: PreparedInput, cancel?: Cancellation): Promise<Prediction> {
+    if (this.batcher && prepared.input.kind !== 'json' && !this.runner.runsOffThread(prepared.input)) {
+      return this.batcher.submit(prepared.input, prepared.params, cancel);
+    }
+    const rows = prepared.input.kind === 'json' ? 1 : batchRows(prepared.input);
     const started = performance.now();
     const out = await this.runner.predict(prepared, cancel);
     const seconds = (performance.now() - started) / 1000;
-    this.observe(this.name, { requests: 1, rows: prepared.input.kind === 'json' ? 1 : batchRows(prepared.input), queueWaitSeconds: [0], computeSeconds: seconds });
+    this.observe(this.name, { requests: 1, rows, queueWaitSeconds: [0], computeSeconds: seconds });
     return out;
   }
 

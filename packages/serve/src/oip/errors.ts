@@ -8,6 +8,13 @@ export class OipRequestError extends ServeError {
   }
 }
 
+/** A request body of a media type the inference route does not take (415). */
+export class OipUnsupportedMediaTypeError extends ServeError {
+  constructor(message: string) {
+    super(message, 415, { errorCode: 'BAD_REQUEST' });
+  }
+}
+
 export function invalid(message: string): OipRequestError {
   return new OipRequestError(message);
 }

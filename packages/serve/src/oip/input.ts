@@ -111,7 +111,9 @@ function toColumns(inputs: readonly DecodedInput[], specs: readonly ColSpec[]): 
   const columns = inputs.map((input, i): Column => {
     const n = input.shape.length === 0 ? 1 : input.shape[0]!;
     if (rows >= 0 && n !== rows) {
-      throw invalid(`input '${input.name}' has ${n} rows (shape ${shapeText(input.shape)}), but '${inputs[0]!.name}' has ${rows}: every input of this model is a column of one table`);
+      throw invalid(
+        `input '${input.name}' has ${n} rows (shape ${shapeText(input.shape)}), but '${inputs[0]!.name}' has ${rows}: every input of this model is a column of one table`,
+      );
     }
     rows = n;
     const spec = named ? byName.get(input.name) : specs[i];

@@ -4,13 +4,16 @@
  * the binary blobs of the inputs that carry `binary_data_size`, in input order; a header length
  * of 0 makes the whole body the raw bytes of a single-input model's input.
  */
-import { BinaryArray, type Storage } from '@mlmodel/format';
+import { BinaryArray, DEFAULT_JSON_MAX_DEPTH, type Storage } from '@mlmodel/format';
 import { elementSize, isOipDatatype, OIP_DATATYPES, type OipDatatype } from './datatype.js';
-import { describe, invalid } from './errors.js';
+import { OipUnsupportedMediaTypeError, describe, invalid } from './errors.js';
 import type { MetadataTensor } from './metadata.js';
 import { checkShape, flattenData, shapeText, storageFromBinary, storageFromJson } from './tensor-data.js';
 
 export const HEADER_CONTENT_LENGTH = 'inference-header-content-length';
+
+/** Deepest nesting of arrays and objects in `parameters`, counted from the request's top: the MLflow JSON parser's limit. */
+export const MAX_JSON_DEPTH = DEFAULT_JSON_MAX_DEPTH;
 
 /** Request-level parameters the protocol itself uses; the others are the model's params. */
 export const RESERVED_PARAMETERS: ReadonlySet<string> = new Set(['binary_data_output', 'content_type', 'headers']);
@@ -53,6 +56,25 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const ACCEPTED_TYPES = 'application/json, or application/octet-stream with the Inference-Header-Content-Length header (binary tensor data extension)';
+
+/**
+ * An inference request is `application/json` (parameters such as charset aside), or
+ * `application/octet-stream` with `Inference-Header-Content-Length` (a JSON header and binary
+ * blobs, or a raw body); anything else, or no Content-Type, is a 415 naming the accepted types.
+ */
+export function checkInferContentType(contentType: string | undefined, headerLength: string | string[] | undefined): void {
+  const type = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (type === 'application/json' || (type === 'application/octet-stream' && headerLength !== undefined)) return;
+  if (type === '') throw new OipUnsupportedMediaTypeError(`The request has no Content-Type: send ${ACCEPTED_TYPES}`);
+  if (type === 'application/octet-stream') {
+    throw new OipUnsupportedMediaTypeError(
+      'Content-Type application/octet-stream needs the Inference-Header-Content-Length header (the length of the JSON header before the binary data, 0 for a raw binary request); send JSON as application/json',
+    );
+  }
+  throw new OipUnsupportedMediaTypeError(`Unsupported Content-Type ${JSON.stringify(contentType!.slice(0, 100))}: send ${ACCEPTED_TYPES}`);
+}
+
 /** The JSON header's length from `Inference-Header-Content-Length`, or null when absent. */
 export function parseHeaderLength(value: string | string[] | undefined, bodyLength: number): number | null {
   if (value === undefined) return null;
@@ -82,9 +104,21 @@ function parseJsonHeader(bytes: Uint8Array): unknown {
   }
 }
 
-function checkParameters(where: string, v: unknown): Json {
+/**
+ * `parameters` found at nesting level `level` (the request object is level 1): an object, nested
+ * at most MAX_JSON_DEPTH levels deep in the request, like every JSON body MLflow's parser takes.
+ * JSON.parse takes any depth; params that deep would later exhaust a recursion (enforcement, the
+ * Python bridge), so they are refused here, without recursing.
+ */
+function checkParameters(where: string, v: unknown, level: number): Json {
   if (v === undefined) return {};
   if (!isObject(v)) throw invalid(`${where}: "parameters" must be an object, got ${describe(v)}`);
+  const todo: [unknown, number][] = [[v, level]];
+  while (todo.length > 0) {
+    const [x, depth] = todo.pop()!;
+    if (depth > MAX_JSON_DEPTH) throw invalid(`${where}: "parameters" nest arrays and objects deeper than the limit of ${MAX_JSON_DEPTH} levels`);
+    for (const c of Array.isArray(x) ? x : Object.values(x as Json)) if (typeof c === 'object' && c !== null) todo.push([c, depth + 1]);
+  }
   return v;
 }
 
@@ -112,7 +146,7 @@ function decodeInput(
     throw invalid(`${where}: unsupported datatype ${describe(datatype)}; expected one of ${OIP_DATATYPES.join(', ')}`);
   }
   const { shape, count } = checkShape(where, raw.shape, maxElements);
-  const params = checkParameters(where, raw.parameters);
+  const params = checkParameters(where, raw.parameters, 4);
   const ct = params.content_type;
   if (ct !== undefined && typeof ct !== 'string') throw invalid(`${where}: parameter "content_type" must be a string, got ${describe(ct)}`);
   const contentType = ct ?? implied.get(name) ?? null;
@@ -141,12 +175,24 @@ function decodeOutputs(raw: unknown): RequestedOutput[] | null {
     if (!isObject(o)) throw invalid(`outputs[${i}] must be an object, got ${describe(o)}`);
     if (typeof o.name !== 'string' || o.name === '') throw invalid(`outputs[${i}]: "name" must be a non-empty string, got ${describe(o.name)}`);
     const where = `output '${o.name}'`;
-    const binary = optionalBoolean(where, checkParameters(where, o.parameters), 'binary_data');
+    const binary = optionalBoolean(where, checkParameters(where, o.parameters, 4), 'binary_data');
     if (seen.has(o.name)) throw invalid(`${where} is requested twice`);
     seen.add(o.name);
     out.push({ name: o.name, binary });
   });
   return out;
+}
+
+/**
+ * Refuse an input the model's metadata does not list (for a model with a signature), and one
+ * without rows, naming the input as the metadata does: the model would otherwise see an unknown
+ * column or tensor silently ignored, or fail with its own name for the input.
+ */
+function checkAgainstModel(input: DecodedInput, modelInputs: readonly MetadataTensor[]): void {
+  if (modelInputs.length > 0 && !modelInputs.some((m) => m.name === input.name)) {
+    throw invalid(`Unknown input '${input.name}'; this model's inputs are: ${modelInputs.map((m) => `'${m.name}'`).join(', ')}`);
+  }
+  if (input.shape.length > 0 && input.shape[0] === 0) throw invalid(`input '${input.name}' is empty (shape ${shapeText(input.shape)}): send at least one row`);
 }
 
 /** `Inference-Header-Content-Length: 0`: the body is the raw bytes of the model's only input, all outputs binary. */
@@ -170,12 +216,16 @@ function parseRawRequest(body: Uint8Array, modelInputs: readonly MetadataTensor[
     const fixed = m.shape.reduce((a, d) => (d < 0 ? a : a * d), 1);
     const per = fixed * elementSize(m.datatype);
     if (variable === 0 ? body.byteLength !== per : per === 0 || body.byteLength % per !== 0) {
-      throw invalid(`A raw binary request for ${where} (${m.datatype}, shape ${shapeText(m.shape)}) needs a body of ${variable === 0 ? '' : 'a multiple of '}${per} bytes, got ${body.byteLength}`);
+      throw invalid(
+        `A raw binary request for ${where} (${m.datatype}, shape ${shapeText(m.shape)}) needs a body of ${variable === 0 ? '' : 'a multiple of '}${per} bytes, got ${body.byteLength}`,
+      );
     }
     shape = m.shape.map((d) => (d < 0 ? body.byteLength / per : d));
     values = storageFromBinary(where, m.datatype, body, fixed === 0 ? 0 : (body.byteLength / per) * fixed);
   }
-  return { id: null, parameters: {}, inputs: [{ name: m.name, datatype: m.datatype, shape, values, contentType: null }], outputs: null, binaryOutput: true };
+  const input: DecodedInput = { name: m.name, datatype: m.datatype, shape, values, contentType: null };
+  checkAgainstModel(input, modelInputs);
+  return { id: null, parameters: {}, inputs: [input], outputs: null, binaryOutput: true };
 }
 
 /**
@@ -190,7 +240,7 @@ export function parseInferRequest(body: Uint8Array, headerLength: string | strin
 
   const id = doc.id;
   if (id !== undefined && typeof id !== 'string') throw invalid(`"id" must be a string, got ${describe(id)}`);
-  const params = checkParameters('the request', doc.parameters);
+  const params = checkParameters('the request', doc.parameters, 2);
   const binaryOutput = optionalBoolean('the request', params, 'binary_data_output') ?? false;
   const parameters: Json = {};
   for (const [k, v] of Object.entries(params)) if (!RESERVED_PARAMETERS.has(k)) parameters[k] = v;
@@ -214,11 +264,14 @@ export function parseInferRequest(body: Uint8Array, headerLength: string | strin
   const inputs = doc.inputs.map((raw, i) => {
     const input = decodeInput(raw, i, body.byteLength, implied, take);
     if (names.has(input.name)) throw invalid(`input '${input.name}' is given twice`);
+    checkAgainstModel(input, opts.modelInputs);
     names.add(input.name);
     return input;
   });
   if (pos !== body.byteLength) {
-    throw invalid(`The request body has ${body.byteLength - pos} bytes of binary data after the JSON header that no input claims (check each input's binary_data_size)`);
+    throw invalid(
+      `The request body has ${body.byteLength - pos} bytes of binary data after the JSON header that no input claims (check each input's binary_data_size)`,
+    );
   }
   return { id: id ?? null, parameters, inputs, outputs: decodeOutputs(doc.outputs), binaryOutput };
 }

@@ -11,7 +11,7 @@ import { describe, invalid } from './errors.js';
 export const MAX_RANK = 32;
 
 export function shapeText(shape: readonly unknown[]): string {
-  return `[${shape.map((d) => (typeof d === 'number' ? String(d) : JSON.stringify(d) ?? String(d))).join(', ')}]`;
+  return `[${shape.map((d) => (typeof d === 'number' ? String(d) : (JSON.stringify(d) ?? String(d)))).join(', ')}]`;
 }
 
 /**
@@ -49,7 +49,9 @@ function checkNested(where: string, v: unknown, dims: readonly number[], depth: 
     return;
   }
   if (!Array.isArray(v) || v.length !== dims[depth]) {
-    throw invalid(`${where}: "data" is a ragged nested list (expected ${dims[depth]} elements at depth ${depth}, got ${Array.isArray(v) ? v.length : 'a value'})`);
+    throw invalid(
+      `${where}: "data" is a ragged nested list (expected ${dims[depth]} elements at depth ${depth}, got ${Array.isArray(v) ? v.length : 'a value'})`,
+    );
   }
   for (const x of v) checkNested(where, x, dims, depth + 1);
 }
@@ -125,7 +127,9 @@ export function storageFromJson(where: string, datatype: OipDatatype, flat: read
         const x = v as number;
         if (x < min) bad(i, 'a non-negative integer');
         if (!Number.isSafeInteger(x)) {
-          throw invalid(`${where}: element ${i} (${String(x)}) is beyond ±2^53, which JSON numbers cannot carry exactly; send this input with the binary tensor data extension`);
+          throw invalid(
+            `${where}: element ${i} (${String(x)}) is beyond ±2^53, which JSON numbers cannot carry exactly; send this input with the binary tensor data extension`,
+          );
         }
         o[i] = BigInt(x);
       }

@@ -59,7 +59,10 @@ function describeModels(models: readonly ModelDescription[]): string {
     if (!sig) parts.push('  - no signature: requests are not validated');
     else {
       parts.push(`  - inputs: ${schemaSummary(sig.inputs)}`, `  - outputs: ${schemaSummary(sig.outputs)}`);
-      if (sig.params && sig.params.length > 0) parts.push(`  - params: ${sig.params.map((p) => `${p.name}: ${typeof p.type === 'string' ? p.type : typeToString(p.type)} = ${JSON.stringify(p.default)}`).join(', ')}`);
+      if (sig.params && sig.params.length > 0)
+        parts.push(
+          `  - params: ${sig.params.map((p) => `${p.name}: ${typeof p.type === 'string' ? p.type : typeToString(p.type)} = ${JSON.stringify(p.default)}`).join(', ')}`,
+        );
     }
     return parts.join('\n');
   });
@@ -72,7 +75,10 @@ function mlflowErrorResponses(auth: boolean): Record<string, unknown> {
     '400': err('The request does not match the protocol or the model signature.'),
     ...(auth ? { '401': err('Missing or invalid bearer token.') } : {}),
     '413': err('The body is larger than the server accepts.'),
-    '415': { description: 'Unsupported content type or content-type parameter (plain text, as MLflow answers).', content: { 'text/plain': { schema: { type: 'string' } } } },
+    '415': {
+      description: 'Unsupported content type or content-type parameter (plain text, as MLflow answers).',
+      content: { 'text/plain': { schema: { type: 'string' } } },
+    },
     '503': err('The model is still loading, failed to load, or is overloaded (see Retry-After).'),
     '504': err('The request took longer than the request timeout.'),
   };
@@ -113,22 +119,44 @@ function invocationsOperation(m: ModelDescription, auth: boolean): Operation {
 function oipPaths(m: ModelDescription, auth: boolean): Record<string, Record<string, Operation>> {
   const metadata = modelMetadata(m.name, m.version, m.flavor, m.signature);
   const err = (description: string): Record<string, unknown> => ({ description, content: json(ref('OipError')) });
-  const errors = { '400': err('Invalid inference request.'), ...(auth ? { '401': err('Missing or invalid bearer token.') } : {}), '404': err('No such model (or version).'), '503': err('The model is not ready.') };
+  const errors = {
+    '400': err('Invalid inference request.'),
+    ...(auth ? { '401': err('Missing or invalid bearer token.') } : {}),
+    '404': err('No such model (or version).'),
+    '503': err('The model is not ready.'),
+  };
   const tags = ['Open Inference Protocol v2'];
   const oipExample = m.example ? oipExampleFromRequest(m.example, metadata.inputs) : null;
   const out: Record<string, Record<string, Operation>> = {};
-  const prefixes = [`/v2/models/${encodeURIComponent(m.name)}`, ...(m.version ? [`/v2/models/${encodeURIComponent(m.name)}/versions/${encodeURIComponent(m.version)}`] : [])];
+  const prefixes = [
+    `/v2/models/${encodeURIComponent(m.name)}`,
+    ...(m.version ? [`/v2/models/${encodeURIComponent(m.name)}/versions/${encodeURIComponent(m.version)}`] : []),
+  ];
   for (const [i, base] of prefixes.entries()) {
     const id = componentName(m.name, ...(i > 0 ? ['version'] : [])).replace(/\./g, '_');
-    out[base] = { get: { tags, operationId: `oip_metadata_${id}`, summary: `Metadata of ${m.name}`, responses: { '200': { description: 'Model metadata.', content: json(ref('OipModelMetadata'), { example: metadata }) }, ...errors } } };
-    out[`${base}/ready`] = { get: { tags, operationId: `oip_ready_${id}`, summary: `Whether ${m.name} is ready`, responses: { '200': { description: 'Ready.' }, ...errors } } };
+    out[base] = {
+      get: {
+        tags,
+        operationId: `oip_metadata_${id}`,
+        summary: `Metadata of ${m.name}`,
+        responses: { '200': { description: 'Model metadata.', content: json(ref('OipModelMetadata'), { example: metadata }) }, ...errors },
+      },
+    };
+    out[`${base}/ready`] = {
+      get: { tags, operationId: `oip_ready_${id}`, summary: `Whether ${m.name} is ready`, responses: { '200': { description: 'Ready.' }, ...errors } },
+    };
     out[`${base}/infer`] = {
       post: {
         tags,
         operationId: `oip_infer_${id}`,
         summary: `Infer with ${m.name}`,
         requestBody: { required: true, content: json(ref(componentName('oip', m.name, 'request')), oipExample ? { example: oipExample } : {}) },
-        responses: { '200': { description: 'The outputs.', content: json(ref('OipInferenceResponse')) }, ...errors, '500': err('The model failed.') },
+        responses: {
+          '200': { description: 'The outputs.', content: json(ref('OipInferenceResponse')) },
+          ...errors,
+          '415': err('The Content-Type is neither application/json nor application/octet-stream with Inference-Header-Content-Length.'),
+          '500': err('The model failed.'),
+        },
       },
     };
   }
@@ -158,15 +186,30 @@ export function buildOpenApiDocument(opts: DocumentOptions): OpenApiDocument {
   };
   for (const m of opts.models) {
     schemas[componentName('mlflow', m.name, 'request')] = jsonRequestSchema(m.signature, m.fromTypeHint);
-    schemas[componentName('mlflow', m.name, 'response')] = { type: 'object', required: ['predictions'], properties: { predictions: predictionsSchema(m.signature?.outputs ?? null) } };
-    schemas[componentName('oip', m.name, 'request')] = oipInferenceRequestSchema(schemaTensors(m.signature?.inputs ?? null, 'input'), schemaTensors(m.signature?.outputs ?? null, 'output'));
+    schemas[componentName('mlflow', m.name, 'response')] = {
+      type: 'object',
+      required: ['predictions'],
+      properties: { predictions: predictionsSchema(m.signature?.outputs ?? null) },
+    };
+    schemas[componentName('oip', m.name, 'request')] = oipInferenceRequestSchema(
+      schemaTensors(m.signature?.inputs ?? null, 'input'),
+      schemaTensors(m.signature?.outputs ?? null, 'output'),
+    );
   }
   const pingOk = { description: 'The model is loaded (body: a newline).', content: json({ type: 'string' }) };
   const paths: Record<string, Record<string, Operation>> = {
     '/invocations': { post: invocationsOperation(first, opts.auth) },
     '/ping': { get: healthOperation('Health check (MLflow)', 'Health', 'ping', pingOk, true) },
     '/health': { get: healthOperation('Health check (MLflow)', 'Health', 'health', pingOk, true) },
-    '/version': { get: healthOperation('Server version', 'Health', 'version', { description: 'The version, as a bare string.', content: json({ type: 'string', example: opts.version }) }, false) },
+    '/version': {
+      get: healthOperation(
+        'Server version',
+        'Health',
+        'version',
+        { description: 'The version, as a bare string.', content: json({ type: 'string', example: opts.version }) },
+        false,
+      ),
+    },
     '/execution-parameters': {
       get: healthOperation(
         'SageMaker batch transform parameters',
@@ -174,15 +217,34 @@ export function buildOpenApiDocument(opts: DocumentOptions): OpenApiDocument {
         'executionParameters',
         {
           description: 'Parameters for SageMaker batch transform.',
-          content: json({ type: 'object', properties: { MaxConcurrentTransforms: { type: 'integer' }, BatchStrategy: { type: 'string' }, MaxPayloadInMB: { type: 'integer' } } }),
+          content: json({
+            type: 'object',
+            properties: { MaxConcurrentTransforms: { type: 'integer' }, BatchStrategy: { type: 'string' }, MaxPayloadInMB: { type: 'integer' } },
+          }),
         },
         false,
       ),
     },
-    '/v2': { get: healthOperation('Server metadata (OIP)', 'Open Inference Protocol v2', 'oip_server_metadata', { description: 'Server metadata.', content: json(ref('OipServerMetadata')) }, false) },
+    '/v2': {
+      get: healthOperation(
+        'Server metadata (OIP)',
+        'Open Inference Protocol v2',
+        'oip_server_metadata',
+        { description: 'Server metadata.', content: json(ref('OipServerMetadata')) },
+        false,
+      ),
+    },
     '/v2/health/live': { get: healthOperation('Liveness (OIP)', 'Health', 'oip_live', { description: 'The server is live.' }, false) },
     '/v2/health/ready': { get: healthOperation('Readiness (OIP): every model loaded', 'Health', 'oip_ready', { description: 'Every model is ready.' }, true) },
-    '/metrics': { get: healthOperation('Prometheus metrics', 'Metrics', 'metrics', { description: 'Prometheus text exposition.', content: { 'text/plain': { schema: { type: 'string' } } } }, false) },
+    '/metrics': {
+      get: healthOperation(
+        'Prometheus metrics',
+        'Metrics',
+        'metrics',
+        { description: 'Prometheus text exposition.', content: { 'text/plain': { schema: { type: 'string' } } } },
+        false,
+      ),
+    },
   };
   for (const m of opts.models) Object.assign(paths, oipPaths(m, opts.auth));
 
@@ -204,7 +266,13 @@ export function buildOpenApiDocument(opts: DocumentOptions): OpenApiDocument {
     paths,
     components: {
       schemas,
-      ...(opts.auth ? { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: "The server's auth token, sent as `Authorization: Bearer <token>`." } } } : {}),
+      ...(opts.auth
+        ? {
+            securitySchemes: {
+              bearerAuth: { type: 'http', scheme: 'bearer', description: "The server's auth token, sent as `Authorization: Bearer <token>`." },
+            },
+          }
+        : {}),
     },
     ...(opts.auth ? { security: [{ bearerAuth: [] }] } : {}),
   };

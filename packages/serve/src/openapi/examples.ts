@@ -4,7 +4,16 @@
  * list(s), or any JSON), else synthesized from the signature. Every example is a complete, valid
  * `/invocations` body; a few rows at most.
  */
-import { readInputExample, readServingInputExample, type ColSpec, type ModelDir, type ModelSignature, type ParamSpec, type TensorSpec, type ValueType } from '@mlmodel/format';
+import {
+  readInputExample,
+  readServingInputExample,
+  type ColSpec,
+  type ModelDir,
+  type ModelSignature,
+  type ParamSpec,
+  type TensorSpec,
+  type ValueType,
+} from '@mlmodel/format';
 import { dtypeFromNumpyName, dtypeKind } from '@mlmodel/format';
 import { JSON_FORMS } from './request-forms.js';
 
@@ -29,7 +38,12 @@ function firstRows(v: unknown): unknown {
 }
 
 /** The request body for a saved input example (`data` as read by readInputExample). */
-export function requestFromSavedExample(type: string, data: unknown, params: Record<string, unknown> | undefined, signature: ModelSignature | null): Record<string, unknown> | null {
+export function requestFromSavedExample(
+  type: string,
+  data: unknown,
+  params: Record<string, unknown> | undefined,
+  signature: ModelSignature | null,
+): Record<string, unknown> | null {
   let body: Record<string, unknown>;
   if (type === 'dataframe') {
     if (isObj(data) && Array.isArray(data.data)) {

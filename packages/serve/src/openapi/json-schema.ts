@@ -110,7 +110,11 @@ export function paramSchema(p: ParamSpec): JsonSchema {
   const scalar = valueTypeSchema(p.type);
   const base = p.shape === null ? scalar : nestedArraySchema(p.shape, scalar);
   const typeName = typeof p.type === 'string' ? p.type : typeToString(p.type);
-  return { ...base, ...(p.default !== null && p.default !== undefined ? { default: p.default } : {}), description: `${typeName}${p.shape ? ` list` : ''} param` };
+  return {
+    ...base,
+    ...(p.default !== null && p.default !== undefined ? { default: p.default } : {}),
+    description: `${typeName}${p.shape ? ` list` : ''} param`,
+  };
 }
 
 /** The `params` object of a scoring request. */

@@ -74,7 +74,8 @@ export function oipComponents(): Record<string, JsonSchema> {
 
 /** `$inference_request` for one model: input (and output) names restricted to the model's. */
 export function oipInferenceRequestSchema(inputs: readonly MetadataTensor[], outputs: readonly MetadataTensor[]): JsonSchema {
-  const name = (tensors: readonly MetadataTensor[]): JsonSchema => (tensors.length > 0 ? { type: 'string', enum: tensors.map((t) => t.name) } : { type: 'string' });
+  const name = (tensors: readonly MetadataTensor[]): JsonSchema =>
+    tensors.length > 0 ? { type: 'string', enum: tensors.map((t) => t.name) } : { type: 'string' };
   return {
     type: 'object',
     required: ['inputs'],
@@ -132,7 +133,14 @@ export function oipExampleFromRequest(body: Record<string, unknown>, inputs: rea
   const split = body.dataframe_split as { columns?: unknown[]; data?: unknown[][] } | undefined;
   if (split && Array.isArray(split.columns) && Array.isArray(split.data)) {
     const rows = split.data;
-    return { inputs: split.columns.map((c, j) => tensor(String(c), rows.map((r) => r[j]))) };
+    return {
+      inputs: split.columns.map((c, j) =>
+        tensor(
+          String(c),
+          rows.map((r) => r[j]),
+        ),
+      ),
+    };
   }
   const x = body.inputs;
   if (Array.isArray(x) && inputs.length === 1) return { inputs: [tensor(inputs[0]!.name, x)] };

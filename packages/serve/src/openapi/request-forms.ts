@@ -102,7 +102,10 @@ export function predictionsSchema(outputs: Schema | null): JsonSchema {
     return { type: 'object', properties: Object.fromEntries(outputs.specs.map((t) => [t.name!, tensorSchema(t)])), description: 'output name → tensor' };
   }
   const specs = outputs.specs;
-  const values: JsonSchema = { type: 'array', items: specs.length === 1 ? columnValueSchema(specs[0]!) : { type: 'array', prefixItems: specs.map(columnValueSchema) } };
+  const values: JsonSchema = {
+    type: 'array',
+    items: specs.length === 1 ? columnValueSchema(specs[0]!) : { type: 'array', prefixItems: specs.map(columnValueSchema) },
+  };
   if (!isNamed(specs)) return values;
   const records: JsonSchema = { type: 'array', items: { type: 'object', properties: Object.fromEntries(specs.map((s) => [s.name!, columnValueSchema(s)])) } };
   return { anyOf: [records, values], description: 'one object per row (a DataFrame prediction) or the values (an array prediction)' };

@@ -13,17 +13,8 @@ import { sendOipError } from '../http/error-reply.js';
 import { routeWith405 } from '../http/method-routes.js';
 import { ModelRepository, type ModelSlot } from '../models/model-repository.js';
 import type { ServedModel } from '../models/served-model.js';
-import {
-  HEADER_CONTENT_LENGTH,
-  encodeInferResponse,
-  modelMetadata,
-  parseInferRequest,
-  predictionOutputs,
-  schemaTensors,
-  serverMetadata,
-  toModelInput,
-  type MetadataTensor,
-} from '../oip/index.js';
+import { HEADER_CONTENT_LENGTH, checkInferContentType, modelMetadata, schemaTensors, serverMetadata, type MetadataTensor } from '../oip/index.js';
+import { decodeInfer, encodeInfer } from '../oip/off-thread.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -84,19 +75,27 @@ export function oipRoutes(app: FastifyInstance, ctx: ServeContext): void {
   const infer = async (req: FastifyRequest, reply: FastifyReply) => {
     const slot = slotOf(req);
     const served = ModelRepository.ready(slot);
+    checkInferContentType(req.headers['content-type'], req.headers[HEADER_CONTENT_LENGTH]);
     const signature = served.signature;
     const body = req.body instanceof Uint8Array ? req.body : EMPTY;
+    const reservation = ctx.memory.reserve(body.byteLength);
+    if (reservation) reply.raw.once('close', reservation.release);
     const encoded = await withDeadline(ctx.options.requestTimeoutMs, async (signal) => {
-      const request = parseInferRequest(body, req.headers[HEADER_CONTENT_LENGTH], { modelInputs: modelInputs(served) });
-      const input = toModelInput(request.inputs, signature);
+      // large bodies and answers are parsed and encoded in worker threads (../oip/off-thread.ts)
+      const { request, input } = await decodeInfer(
+        ctx.workers,
+        { body, headerLength: req.headers[HEADER_CONTENT_LENGTH], modelInputs: modelInputs(served), signature },
+        signal,
+      );
       const prediction = await served.predict(input, signature?.params ? request.parameters : null, signal);
-      return encodeInferResponse(predictionOutputs(prediction, signature?.outputs ?? null), {
+      const options = {
         modelName: slot.config.name,
         modelVersion: slot.config.version ?? null,
         id: request.id ?? req.id,
         requested: request.outputs,
         binaryDefault: request.binaryOutput,
-      });
+      };
+      return encodeInfer(ctx.workers, prediction, signature?.outputs ?? null, options, signal);
     });
     if (encoded.headerLength === null) return reply.code(200).header('content-type', 'application/json').send(encoded.body);
     return reply.code(200).header('content-type', 'application/octet-stream').header(HEADER_CONTENT_LENGTH, String(encoded.headerLength)).send(encoded.body);

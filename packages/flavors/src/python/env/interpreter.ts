@@ -40,7 +40,9 @@ export async function inspectPython(python: string, timeoutMs = PROBE_TIMEOUT_MS
   try {
     d = JSON.parse(line) as typeof d;
   } catch (e) {
-    throw new PythonEnvError(`${JSON.stringify(python)} does not behave like a Python 3 interpreter: it printed ${JSON.stringify(stdout.slice(0, 200))}`, { cause: e });
+    throw new PythonEnvError(`${JSON.stringify(python)} does not behave like a Python 3 interpreter: it printed ${JSON.stringify(stdout.slice(0, 200))}`, {
+      cause: e,
+    });
   }
   return {
     python,

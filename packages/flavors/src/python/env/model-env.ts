@@ -110,9 +110,7 @@ export async function readModelEnvFiles(model: ModelDir): Promise<ModelEnvFiles>
     }
   }
   const requirements =
-    !pythonEnv && (await isFile(join(model.dir, REQUIREMENTS_FILE)))
-      ? await readEnvFile(model, REQUIREMENTS_FILE, (t) => parseRequirements(t))
-      : undefined;
+    !pythonEnv && (await isFile(join(model.dir, REQUIREMENTS_FILE))) ? await readEnvFile(model, REQUIREMENTS_FILE, (t) => parseRequirements(t)) : undefined;
 
   const pf = model.mlmodel.flavors.python_function?.python_version;
   const pythonVersion = pythonEnv?.parsed.python ?? (typeof pf === 'string' ? pf : undefined) ?? (conda ? condaPythonVersion(conda.parsed) : undefined);

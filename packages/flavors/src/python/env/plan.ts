@@ -157,7 +157,13 @@ async function uvSteps(opts: PythonEnvOptions, files: ModelEnvFiles, inputs: Ven
   const commands: string[][] = [[exe, 'venv', ...flags, '--python', request, env.envDir]];
   if (inputs.build.length) commands.push([exe, 'pip', 'install', ...flags, '--python', env.python, ...inputs.build]);
   if (inputs.deps.length) commands.push([exe, 'pip', 'install', ...flags, '--python', env.python, ...inputs.deps]);
-  return { ...env, base, commands, commandEnv: {}, missingTool: uv ? undefined : 'uv (see https://docs.astral.sh/uv/), or use installer pip' };
+  return {
+    ...env,
+    base,
+    commands,
+    commandEnv: {},
+    missingTool: uv ? undefined : 'uv on PATH (see https://docs.astral.sh/uv/), or use --env-manager virtualenv, which installs with pip',
+  };
 }
 
 async function pipSteps(model: ModelDir, opts: PythonEnvOptions, files: ModelEnvFiles, inputs: VenvInputs, warnings: string[]): Promise<InstallerSteps> {
@@ -282,4 +288,3 @@ export async function planEnvironment(model: ModelDir, opts: PythonEnvOptions = 
   if (manager === 'conda') return planConda(model, opts, files);
   return planLocal(model, opts, files);
 }
-

@@ -27,7 +27,8 @@ export function failingRequirement(output: string): string | undefined {
   return undefined;
 }
 
-const NETWORK_HINTS = /Temporary failure in name resolution|NewConnectionError|Network is unreachable|Could not fetch URL|Failed to establish a new connection|dns error|CondaHTTPError/i;
+const NETWORK_HINTS =
+  /Temporary failure in name resolution|NewConnectionError|Network is unreachable|Could not fetch URL|Failed to establish a new connection|dns error|CondaHTTPError/i;
 
 function creationError(plan: EnvPlan, model: ModelDir, e: unknown, offline: boolean): PythonEnvError {
   const head = `could not create the ${plan.envManager} environment for the model at ${model.dir}`;
@@ -39,7 +40,9 @@ function creationError(plan: EnvPlan, model: ModelDir, e: unknown, offline: bool
   const req = failingRequirement(e.outputTail ?? '');
   let hint = '';
   if (offline) hint = '\nOffline mode is on (no package index is used): the packages must be available locally.';
-  else if (NETWORK_HINTS.test(e.outputTail ?? '')) hint = '\nThe package index could not be reached from this machine: create the environment where the network is available, or use --env-manager local with an interpreter that already has the packages.';
+  else if (NETWORK_HINTS.test(e.outputTail ?? ''))
+    hint =
+      '\nThe package index could not be reached from this machine: create the environment where the network is available, or use --env-manager local with an interpreter that already has the packages.';
   return new PythonEnvError(`${head}${req ? `: ${JSON.stringify(req)} could not be installed` : ''}.\n${e.message}${hint}${tail}`, {
     command: e.command,
     outputTail: e.outputTail,
@@ -91,7 +94,9 @@ export async function resolvePython(model: ModelDir, opts: PythonEnvOptions = {}
   };
   if (plan.ready) return reuse();
   if (plan.missingTool) {
-    throw new PythonEnvError(`--env-manager ${plan.requested} needs ${plan.missingTool}; it was not found`, { userError: true });
+    // a virtualenv made with uv is what MLflow's `--env-manager uv` names
+    const asked = plan.requested === 'virtualenv' && opts.installer === 'uv' ? 'uv' : plan.requested;
+    throw new PythonEnvError(`--env-manager ${asked} needs ${plan.missingTool}; it was not found`, { userError: true });
   }
 
   const cacheDir = envCacheDir(opts);
@@ -116,7 +121,15 @@ export async function resolvePython(model: ModelDir, opts: PythonEnvOptions = {}
         await runCommand(cmd, { timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, env, logger: log, label: cmd[0]!.split('/').pop() });
       }
       const info = await inspectPython(plan.python);
-      const marker = { cacheKey: plan.cacheKey, envManager: plan.envManager, python: plan.python, version: info.version, model: model.dir, commands: ran, created: new Date().toISOString() };
+      const marker = {
+        cacheKey: plan.cacheKey,
+        envManager: plan.envManager,
+        python: plan.python,
+        version: info.version,
+        model: model.dir,
+        commands: ran,
+        created: new Date().toISOString(),
+      };
       await writeFileAtomic(join(envDir, READY_MARKER), JSON.stringify(marker, null, 2) + '\n');
       log?.info(`created the ${plan.envManager} environment at ${envDir} (Python ${info.version})`);
       return result(plan.python, info.version, true, ran);

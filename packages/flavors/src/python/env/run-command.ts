@@ -122,7 +122,16 @@ export function runCommand(cmd: readonly string[], opts: RunCommandOptions = {})
       if (spawnError) {
         const code = (spawnError as NodeJS.ErrnoException).code;
         const why = code === 'ENOENT' ? `${exe} was not found` : code === 'EACCES' ? `${exe} is not executable` : spawnError.message;
-        reject(new CommandFailedError(`could not start \`${shown}\`: ${why}`, { command: cmd, outputTail: '', exitCode: null, signal: null, timedOut: false, cause: spawnError }));
+        reject(
+          new CommandFailedError(`could not start \`${shown}\`: ${why}`, {
+            command: cmd,
+            outputTail: '',
+            exitCode: null,
+            signal: null,
+            timedOut: false,
+            cause: spawnError,
+          }),
+        );
         return;
       }
       if (timedOut || code !== 0) {

@@ -19,10 +19,7 @@ export async function load(context) {
         classes.push(names[l]);
         confidence.push(probs.values[i * k + l]);
       }
-      return columnBatch([
-        columnFromValues('class', classes, 'str'),
-        columnFromValues('confidence', confidence, 'float64'),
-      ]);
+      return columnBatch([columnFromValues('class', classes, 'str'), columnFromValues('confidence', confidence, 'float64')]);
     },
   };
 }
