@@ -17,6 +17,7 @@
  */
 import { FLOAT32_MAX, smallIntRange, type DType } from '../dtype.js';
 import type { Storage } from '../batch/types.js';
+import { allocate } from '../batch/values.js';
 import { LITTLE_ENDIAN } from '../enforce/convert.js';
 
 const LO = LITTLE_ENDIAN ? 0 : 1;
@@ -219,7 +220,7 @@ export class NumericArray {
    */
   fill(dtype: DType): Storage | undefined {
     if (!isFillDType(dtype)) return undefined;
-    const out = allocateFor(dtype, this.count);
+    const out = allocate(dtype, this.count);
     return this.each(writer(dtype, out, 1, 0)) ? out : undefined;
   }
 
@@ -231,36 +232,10 @@ export class NumericArray {
     const width = this.shape.length === 1 ? 1 : this.shape[1]!;
     if (dtypes.length !== width || this.shape.length > 2 || !dtypes.every(isFillDType)) return undefined;
     const rows = this.length;
-    const outs = (dtypes as NumericFillDType[]).map((d) => allocateFor(d, rows));
+    const outs = (dtypes as NumericFillDType[]).map((d) => allocate(d, rows));
     const writers = (dtypes as NumericFillDType[]).map((d, j) => writer(d, outs[j]!, width, j));
     const ok = this.each((v, k) => writers[k % width]!(v, k));
     return ok ? outs : undefined;
-  }
-}
-
-function allocateFor(dtype: NumericFillDType, n: number): Storage {
-  switch (dtype) {
-    case 'float64':
-      return new Float64Array(n);
-    case 'float32':
-      return new Float32Array(n);
-    case 'int8':
-      return new Int8Array(n);
-    case 'int16':
-      return new Int16Array(n);
-    case 'int32':
-      return new Int32Array(n);
-    case 'uint8':
-    case 'bool':
-      return new Uint8Array(n);
-    case 'uint16':
-      return new Uint16Array(n);
-    case 'uint32':
-      return new Uint32Array(n);
-    case 'int64':
-      return new BigInt64Array(n);
-    case 'uint64':
-      return new BigUint64Array(n);
   }
 }
 
