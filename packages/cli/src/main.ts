@@ -180,7 +180,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--body-limit-mb <mb>', 'largest request body, then 413 (default 100)')
     .option(
       '--memory-budget-mb <mb>',
-      'memory large requests (≥ 1 MiB) may reserve at once per process, 8× their body each; a request that does not fit gets 503 + Retry-After (default: a quarter of the memory, at most 2048)',
+      'memory large requests (≥ 1 MiB) may reserve at once per process, 8× their body each; a request that does not fit gets 503 + Retry-After (default: a quarter of the memory, at most 2048, shared by the server processes)',
     )
     .option(
       '--auth-token <token>',

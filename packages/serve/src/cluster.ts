@@ -9,6 +9,7 @@ import { MlmodelError } from '@mlmodel/format';
 import { ShuttingDownError } from './errors.js';
 import { serveClusterMetrics, useClusterMetrics } from './metrics/cluster-metrics.js';
 import { startServer, type RunOptions } from './run.js';
+import { defaultMemoryBudgetBytes } from './memory-budget.js';
 
 const READY = 'mlmodel:ready';
 const FAILED = 'mlmodel:failed';
@@ -44,7 +45,9 @@ async function serveAsWorker(opts: ServeOptions): Promise<void> {
   let s;
   try {
     // one warning about exposure, from the first worker (its replacements have other ids)
-    s = await startServer({ ...opts, handleSignals: true, listenAfterLoad: true, warnWithoutAuth: cluster.worker?.id === 1 });
+    // the default budget is the server's, shared by its processes; an explicit one is per process
+    const memoryBudgetBytes = opts.memoryBudgetBytes ?? Math.floor(defaultMemoryBudgetBytes() / Math.max(1, opts.workers ?? 1));
+    s = await startServer({ ...opts, memoryBudgetBytes, handleSignals: true, listenAfterLoad: true, warnWithoutAuth: cluster.worker?.id === 1 });
     useClusterMetrics(s.context.metrics);
     await s.ready;
   } catch (e) {
