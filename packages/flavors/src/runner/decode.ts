@@ -32,10 +32,6 @@ export interface DecodeTarget {
   readonly signatureFromTypeHint: boolean;
 }
 
-function defined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 /** Decode a scoring request body for a model (or for a signature, before any model exists). */
 export async function decodeRequest(
   target: DecodeTarget,
@@ -47,13 +43,12 @@ export async function decodeRequest(
   const req = await parseScoringRequest(body, contentType, sig?.inputs ?? null, {
     paramSpecs: sig?.params ?? null,
     signatureFromTypeHint: target.signatureFromTypeHint,
-    ...defined({
-      maxBytes: limits.maxBytes,
-      maxDepth: limits.maxDepth,
-      maxDecodedBytes: limits.maxDecodedBytes,
-      maxParquetRows: limits.maxParquetRows,
-      parquetTimeoutMs: limits.parquetTimeoutMs,
-    }),
+    // unset limits stay undefined: the parser applies its defaults
+    maxBytes: limits.maxBytes,
+    maxDepth: limits.maxDepth,
+    maxDecodedBytes: limits.maxDecodedBytes,
+    maxParquetRows: limits.maxParquetRows,
+    parquetTimeoutMs: limits.parquetTimeoutMs,
   });
   return { input: req.batch, params: req.params, format: req.format };
 }

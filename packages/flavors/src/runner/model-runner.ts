@@ -95,15 +95,13 @@ export interface PreparedRequest {
   readonly format: ScoringFormat;
 }
 
-const DEFAULT_CAPABILITIES: ModelCapabilities = { maxConcurrency: 1, acceptsJson: false, signatureFromTypeHint: false };
-
 /** The capabilities of a loaded model: the flavor's, completed with defaults and the MLmodel's facts. */
 function capabilitiesOf(dir: ModelDir, model: LoadedModel): ModelCapabilities {
   const c = model.capabilities ?? {};
   const maxConcurrency = typeof c.maxConcurrency === 'number' && Number.isInteger(c.maxConcurrency) && c.maxConcurrency >= 1 ? c.maxConcurrency : 1;
   return {
     maxConcurrency,
-    acceptsJson: c.acceptsJson ?? DEFAULT_CAPABILITIES.acceptsJson,
+    acceptsJson: c.acceptsJson ?? false,
     signatureFromTypeHint: c.signatureFromTypeHint ?? dir.mlmodel.is_signature_from_type_hint === true,
   };
 }
