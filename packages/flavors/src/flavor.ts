@@ -1,4 +1,5 @@
 import type { FlavorConfig, ModelDir, ModelInput, ModelSignature, Prediction } from '@mlmodel/format';
+import type { Cancellation } from './runner/cancellation.js';
 
 /** Where a flavor's log lines go; defaults to nowhere. */
 export interface FlavorLogger {
@@ -59,9 +60,18 @@ export interface LoadedModel {
    * or external state.
    */
   readonly offThreadCopies?: { readonly options?: Readonly<Record<string, unknown>> } | undefined;
-  predict(input: ModelInput, params?: Readonly<Record<string, unknown>>): Promise<Prediction>;
+  /**
+   * Predict. `opts.cancel` says the caller gave up: a model that queues calls (python_function's
+   * process pool) drops a call whose caller left before it started, with `PredictCancelledError`.
+   */
+  predict(input: ModelInput, params?: Readonly<Record<string, unknown>>, opts?: PredictOptions): Promise<Prediction>;
   /** Release native resources. Idempotent. */
   close(): Promise<void>;
+}
+
+/** Per-call options of `LoadedModel.predict`. */
+export interface PredictOptions {
+  readonly cancel?: Cancellation | undefined;
 }
 
 /** What a flavor's `save` produced inside the model directory. */

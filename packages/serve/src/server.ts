@@ -11,7 +11,7 @@ import type { ServeContext } from './context.js';
 import { requireBearerToken } from './http/auth.js';
 import { enableCors } from './http/cors.js';
 import { isPublicPath } from './http/public-paths.js';
-import { readBody } from './http/body.js';
+import { BodyDeadlines, readBody } from './http/body.js';
 import { drainRequestBody } from './http/linger.js';
 import { bufferedStdout } from './logging/buffered-lines.js';
 import { ClientErrorResponder, MAX_PARAM_LENGTH, isOipPath, routerErrorHandler } from './http/early-errors.js';
@@ -76,7 +76,9 @@ export function createServer(repo: ModelRepository, options: ServerOptions = {},
 
   // raw bytes for every content type (and none): @mlmodel/format parses them; read into one buffer as they arrive
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_req, payload, done) => readBody(payload, opts.bodyLimitBytes, done));
+  // a client that stalls after its headers gets a 408 once the request timeout has passed
+  const bodyDeadlines = new BodyDeadlines(opts.requestTimeoutMs);
+  app.addContentTypeParser('*', (_req, payload, done) => readBody(payload, opts.bodyLimitBytes, done, bodyDeadlines));
 
   // callback-style hooks where no await is needed: no promise per request and hook
   app.addHook('onRequest', (req, reply, done) => {
@@ -100,7 +102,10 @@ export function createServer(repo: ModelRepository, options: ServerOptions = {},
     if (accessLog) req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(ms * 100) / 100 }, 'request completed');
     done();
   });
-  app.addHook('onClose', async () => ctx.workers.close());
+  app.addHook('onClose', async () => {
+    bodyDeadlines.close();
+    await ctx.workers.close();
+  });
   if (opts.corsOrigins.length > 0) enableCors(app, opts.corsOrigins);
   if (opts.authToken) requireBearerToken(app, opts.authToken, isPublicPath);
 

@@ -5,7 +5,7 @@
  */
 import { basename, join } from 'node:path';
 import { MLMODEL_FILE_NAME, ModelFormatError, type ModelDir, type ModelInput, type ModelSignature, type Prediction } from '@mlmodel/format';
-import { silentLogger, type Flavor, type FlavorLogger, type LoadedModel, type LoadOptions, type ModelCapabilities } from '../flavor.js';
+import { silentLogger, type Flavor, type FlavorLogger, type LoadedModel, type LoadOptions, type ModelCapabilities, type PredictOptions } from '../flavor.js';
 import { FlavorOptionError, hasFlavor } from '../registry.js';
 import { encodePredictPayload } from './codec.js';
 import { PythonPool } from './pool.js';
@@ -126,8 +126,8 @@ export class PythonFunctionModel implements LoadedModel {
     return this.#pool.pids();
   }
 
-  predict(input: ModelInput, params?: Readonly<Record<string, unknown>>): Promise<Prediction> {
-    return this.#pool.predict(encodePredictPayload(input, params));
+  predict(input: ModelInput, params?: Readonly<Record<string, unknown>>, opts?: PredictOptions): Promise<Prediction> {
+    return this.#pool.predict(encodePredictPayload(input, params), opts?.cancel);
   }
 
   close(): Promise<void> {

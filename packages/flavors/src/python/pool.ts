@@ -5,6 +5,7 @@
  */
 import type { Prediction } from '@mlmodel/format';
 import type { FlavorLogger } from '../flavor.js';
+import { PredictCancelledError, type Cancellation } from '../runner/cancellation.js';
 import { decodeResultPayload } from './codec.js';
 import { PythonPredictError, PythonWorkerError, type PythonException } from './errors.js';
 import { MessageType, parseJsonPayload } from './protocol.js';
@@ -82,13 +83,15 @@ class WorkerSlot {
     });
   }
 
-  async run(parts: readonly Uint8Array[]): Promise<Prediction> {
+  /** Run one call after the ones queued here; a call whose caller gave up while it waited (`cancel`) is dropped. */
+  async run(parts: readonly Uint8Array[], cancel?: Cancellation): Promise<Prediction> {
     this.load++;
     const prev = this.#tail;
     let release!: () => void;
     this.#tail = new Promise<void>((r) => (release = r));
     try {
       await prev;
+      if (cancel?.aborted) throw new PredictCancelledError();
       if (this.#closed) throw new PythonWorkerError('the python_function model was closed; load it again to predict');
       const w = this.#worker?.alive ? this.#worker : await this.start();
       const frame = await w.request(MessageType.PREDICT, parts, 'predict', this.#pool.options.timeoutMs);
@@ -170,7 +173,7 @@ export class PythonPool {
     return this.#slots.map((s) => s.worker?.pid).filter((p): p is number => p !== undefined);
   }
 
-  predict(parts: readonly Uint8Array[]): Promise<Prediction> {
+  predict(parts: readonly Uint8Array[], cancel?: Cancellation): Promise<Prediction> {
     // least busy slot; ties go round-robin
     const n = this.#slots.length;
     let best = this.#slots[this.#next % n]!;
@@ -179,7 +182,7 @@ export class PythonPool {
       if (s.load < best.load) best = s;
     }
     this.#next = best.index % n;
-    return best.run(parts);
+    return best.run(parts, cancel);
   }
 
   async close(): Promise<void> {

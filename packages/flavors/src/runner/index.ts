@@ -1,13 +1,12 @@
 export {
   ModelRunner,
-  PredictCancelledError,
-  type Cancellation,
   type DecodeAndPrepareOptions,
   type OpenModelOptions,
   type PreparedRequest,
   type ScoredRequest,
   type ScoreOptions,
 } from './model-runner.js';
+export { PredictCancelledError, type Cancellation } from './cancellation.js';
 export { decodeRequest, type DecodeLimits, type DecodedRequest, type DecodeTarget } from './decode.js';
 export { prepareInput, type PreparedInput, type PrepareTarget } from './prepare.js';
 export {

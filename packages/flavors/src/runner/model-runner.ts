@@ -27,7 +27,7 @@ import {
 } from '@mlmodel/format';
 import type { FlavorLogger, LoadedModel, ModelCapabilities } from '../flavor.js';
 import type { FlavorRegistry } from '../registry.js';
-import type { Cancellation } from './cancellation.js';
+import { PredictCancelledError, type Cancellation } from './cancellation.js';
 import { decodeRequest, type DecodeLimits, type DecodedRequest } from './decode.js';
 import {
   encodePrediction,
@@ -61,13 +61,6 @@ export interface OpenModelOptions {
   readonly resolver?: ModelUriResolver | undefined;
   /** Worker threads for large requests (shared by the runners of a server); none: everything runs on the calling thread. */
   readonly workers?: WorkerPool | undefined;
-}
-
-/** The caller gave up (its deadline passed, its client left) before the model was called. */
-export class PredictCancelledError extends MlmodelError {
-  constructor() {
-    super('The request was cancelled before it reached the model.', 'CANCELLED');
-  }
 }
 
 /** A decoded, predicted and encoded request. */
@@ -205,7 +198,8 @@ export class ModelRunner {
       const args: PredictTaskArgs = { model: this.#source!, input: value, params: prepared.params };
       return fromWire(await this.#workers!.run<WireValue>({ module: TASKS, fn: 'predict', args, transfer }, cancel)) as Prediction;
     }
-    return this.model.predict(prepared.input, prepared.params);
+    // the model may drop the call while it waits for a free worker (python_function's process pool)
+    return cancel ? this.model.predict(prepared.input, prepared.params, { cancel }) : this.model.predict(prepared.input, prepared.params);
   }
 
   /** Prediction → response bytes (JSON, or Arrow IPC when `accept` prefers it). */

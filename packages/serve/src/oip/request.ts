@@ -61,12 +61,13 @@ const ACCEPTED_TYPES = 'application/json, or application/octet-stream with the I
 /**
  * An inference request is `application/json` (parameters such as charset aside), or
  * `application/octet-stream` with `Inference-Header-Content-Length` (a JSON header and binary
- * blobs, or a raw body); anything else, or no Content-Type, is a 415 naming the accepted types.
+ * blobs, or a raw body); any other type is a 415 naming the accepted types. A request without
+ * a Content-Type is taken as Triton and KServe take it: JSON, or the binary extension when it has
+ * `Inference-Header-Content-Length` (tritonclient's HTTP client sends no Content-Type).
  */
 export function checkInferContentType(contentType: string | undefined, headerLength: string | string[] | undefined): void {
   const type = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
-  if (type === 'application/json' || (type === 'application/octet-stream' && headerLength !== undefined)) return;
-  if (type === '') throw new OipUnsupportedMediaTypeError(`The request has no Content-Type: send ${ACCEPTED_TYPES}`);
+  if (type === 'application/json' || type === '' || (type === 'application/octet-stream' && headerLength !== undefined)) return;
   if (type === 'application/octet-stream') {
     throw new OipUnsupportedMediaTypeError(
       'Content-Type application/octet-stream needs the Inference-Header-Content-Length header (the length of the JSON header before the binary data, 0 for a raw binary request); send JSON as application/json',

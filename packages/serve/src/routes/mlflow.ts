@@ -52,15 +52,19 @@ export async function invoke(ctx: ServeContext, model: ServedModel, req: Fastify
   const reservation = ctx.memory.reserve(body.byteLength);
   if (reservation) reply.raw.once('close', reservation.release);
   const runner = model.runner;
-  const encoded = await withDeadline(ctx.options.requestTimeoutMs, async (deadline) => {
-    const { prepared, format } = await runner.decodeAndPrepare(body, req.headers['content-type'], {
-      limits: { maxBytes: ctx.options.bodyLimitBytes },
-      cancel: deadline,
-      transferBody: true,
-    });
-    const prediction = await model.run(prepared, deadline);
-    return runner.encodeChunked(prediction, { accept: req.headers.accept, unwrapped: format === 'llm', cancel: deadline });
-  });
+  const encoded = await withDeadline(
+    ctx.options.requestTimeoutMs,
+    async (deadline) => {
+      const { prepared, format } = await runner.decodeAndPrepare(body, req.headers['content-type'], {
+        limits: { maxBytes: ctx.options.bodyLimitBytes },
+        cancel: deadline,
+        transferBody: true,
+      });
+      const prediction = await model.run(prepared, deadline);
+      return runner.encodeChunked(prediction, { accept: req.headers.accept, unwrapped: format === 'llm', cancel: deadline });
+    },
+    req.raw.socket,
+  );
   return sendEncoded(reply, encoded);
 }
 

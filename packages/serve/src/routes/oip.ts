@@ -80,23 +80,27 @@ export function oipRoutes(app: FastifyInstance, ctx: ServeContext): void {
     const body = req.body instanceof Uint8Array ? req.body : EMPTY;
     const reservation = ctx.memory.reserve(body.byteLength);
     if (reservation) reply.raw.once('close', reservation.release);
-    const encoded = await withDeadline(ctx.options.requestTimeoutMs, async (signal) => {
-      // large bodies and answers are parsed and encoded in worker threads (../oip/off-thread.ts)
-      const { request, input } = await decodeInfer(
-        ctx.workers,
-        { body, headerLength: req.headers[HEADER_CONTENT_LENGTH], modelInputs: modelInputs(served), signature },
-        signal,
-      );
-      const prediction = await served.predict(input, signature?.params ? request.parameters : null, signal);
-      const options = {
-        modelName: slot.config.name,
-        modelVersion: slot.config.version ?? null,
-        id: request.id ?? req.id,
-        requested: request.outputs,
-        binaryDefault: request.binaryOutput,
-      };
-      return encodeInfer(ctx.workers, prediction, signature?.outputs ?? null, options, signal);
-    });
+    const encoded = await withDeadline(
+      ctx.options.requestTimeoutMs,
+      async (signal) => {
+        // large bodies and answers are parsed and encoded in worker threads (../oip/off-thread.ts)
+        const { request, input } = await decodeInfer(
+          ctx.workers,
+          { body, headerLength: req.headers[HEADER_CONTENT_LENGTH], modelInputs: modelInputs(served), signature },
+          signal,
+        );
+        const prediction = await served.predict(input, signature?.params ? request.parameters : null, signal);
+        const options = {
+          modelName: slot.config.name,
+          modelVersion: slot.config.version ?? null,
+          id: request.id ?? req.id,
+          requested: request.outputs,
+          binaryDefault: request.binaryOutput,
+        };
+        return encodeInfer(ctx.workers, prediction, signature?.outputs ?? null, options, signal);
+      },
+      req.raw.socket,
+    );
     if (encoded.headerLength === null) return reply.code(200).header('content-type', 'application/json').send(encoded.body);
     return reply.code(200).header('content-type', 'application/octet-stream').header(HEADER_CONTENT_LENGTH, String(encoded.headerLength)).send(encoded.body);
   };
