@@ -2,13 +2,15 @@
  * `--workers N`: N server processes sharing one port (node:cluster), like uvicorn/gunicorn
  * workers. The primary loads no model; it starts the workers, restarts one that dies, forwards
  * SIGTERM/SIGINT so each drains, and exits when all have. A worker that fails before it is ready
- * (a model that cannot load) stops the whole server with that error.
+ * (a model that cannot load) stops the whole server with that error. The server itself (fastify,
+ * the routes, the flavors' runtimes) is imported only where it runs: the primary forks its workers
+ * without loading it, so they start sooner.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { MlmodelError } from '@mlmodel/format';
 import { ShuttingDownError } from './errors.js';
 import { serveClusterMetrics, useClusterMetrics } from './metrics/cluster-metrics.js';
-import { startServer, type RunOptions } from './run.js';
+import type { RunOptions } from './run.js';
 import { defaultMemoryBudgetBytes } from './memory-budget.js';
 
 const READY = 'mlmodel:ready';
@@ -26,6 +28,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const workers = opts.workers ?? 1;
   if (cluster.isWorker) return serveAsWorker(opts);
   if (workers <= 1) {
+    const { startServer } = await import('./run.js');
     const s = await startServer(opts);
     try {
       await s.ready;
@@ -47,6 +50,7 @@ async function serveAsWorker(opts: ServeOptions): Promise<void> {
     // one warning about exposure, from the first worker (its replacements have other ids)
     // the default budget is the server's, shared by its processes; an explicit one is per process
     const memoryBudgetBytes = opts.memoryBudgetBytes ?? Math.floor(defaultMemoryBudgetBytes() / Math.max(1, opts.workers ?? 1));
+    const { startServer } = await import('./run.js');
     s = await startServer({ ...opts, memoryBudgetBytes, handleSignals: true, listenAfterLoad: true, warnWithoutAuth: cluster.worker?.id === 1 });
     useClusterMetrics(s.context.metrics);
     await s.ready;
