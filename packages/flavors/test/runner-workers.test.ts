@@ -214,4 +214,28 @@ describe('ModelRunner with worker threads', () => {
     // an aborted cancellation is refused before anything runs
     await expect(there.decodeAndPrepare(small, JSON_CT, { cancel: controller.signal })).rejects.toBeInstanceOf(TaskCancelledError);
   });
+
+  it('answers a cancelled model call at once but lets onnxruntime finish it (terminating its thread would abort the process)', async () => {
+    const rows = (n: number, seed: number): Float32Array => {
+      const next = rng(seed);
+      return Float32Array.from({ length: n * 4 }, () => next() * 8);
+    };
+    const input = (values: Float32Array) =>
+      here.prepare({ kind: 'tensors', tensors: [{ name: null, dtype: 'float32', shape: [values.length / 4, 4], values }] }, null);
+    // both workers hold their copy of the model, so the cancelled call below is inside onnxruntime's run when it is cancelled
+    await Promise.all([there.predict(input(rows(1000, 1))), there.predict(input(rows(1000, 2)))]);
+    const prepared = input(rows(3_000_000, 5));
+    expect(there.runsOffThread(prepared.input)).toBe(true);
+    const controller = new AbortController();
+    const started = performance.now();
+    const cancelled = there.predict(prepared, controller.signal);
+    setTimeout(() => controller.abort(), 60);
+    await expect(cancelled).rejects.toBeInstanceOf(TaskCancelledError);
+    expect(performance.now() - started).toBeLessThan(200);
+    // this process is alive (a terminated onnxruntime thread aborts it), and the pool serves the next calls
+    for (const n of [2, 300_000]) {
+      const expected = describeInput(await here.predict(input(rows(n, 7))));
+      expect(describeInput(await there.predict(input(rows(n, 7))))).toEqual(expected);
+    }
+  });
 });

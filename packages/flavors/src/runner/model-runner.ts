@@ -196,7 +196,8 @@ export class ModelRunner {
     if (this.runsOffThread(prepared.input)) {
       const { value, transfer } = toWire(prepared.input);
       const args: PredictTaskArgs = { model: this.#source!, input: value, params: prepared.params };
-      return fromWire(await this.#workers!.run<WireValue>({ module: TASKS, fn: 'predict', args, transfer }, cancel)) as Prediction;
+      // a model call in onnxruntime cannot be torn down (terminating its thread aborts the process): it finishes, its result is dropped
+      return fromWire(await this.#workers!.run<WireValue>({ module: TASKS, fn: 'predict', args, transfer, interruptible: false }, cancel)) as Prediction;
     }
     // the model may drop the call while it waits for a free worker (python_function's process pool)
     return cancel ? this.model.predict(prepared.input, prepared.params, { cancel }) : this.model.predict(prepared.input, prepared.params);

@@ -6,7 +6,10 @@
  *
  * One task runs at a time per worker; tasks wait in order when every worker is busy. A task whose
  * cancellation fires while it waits is dropped; one that is running has its worker terminated (the
- * only way to stop synchronous work), and a fresh worker is started when the next task needs one.
+ * only way to stop synchronous work), and a fresh worker is started when the next task needs one —
+ * unless the task is not `interruptible` (a native model call: terminating a thread inside
+ * onnxruntime's `run` aborts the whole process). Such a task's caller is answered at once; the
+ * worker finishes the call, its result is dropped, and the worker serves the next task.
  * Workers start on first use, and idle workers do not keep the process alive.
  *
  * Errors thrown in a worker come back as the same kind of error: `MlmodelError`s (and
@@ -36,6 +39,12 @@ export interface PoolTask {
   readonly args: unknown;
   /** ArrayBuffers inside `args` to move to the worker (they become unusable here). */
   readonly transfer?: readonly ArrayBuffer[];
+  /**
+   * Whether a cancelled run may stop the worker thread (default true). False for native calls that
+   * must not be torn down mid-way (onnxruntime aborts the process): the caller gets its
+   * cancellation at once and the worker finishes the call first.
+   */
+  readonly interruptible?: boolean;
 }
 
 /** A task was cancelled (its deadline passed or its caller gave up) before it finished. */
@@ -125,8 +134,11 @@ interface Job {
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
   readonly cancel: Cancellation | undefined;
+  readonly interruptible: boolean;
   onAbort: (() => void) | null;
   worker: Worker | null;
+  /** Settled already (cancelled, or refused at close) while its worker still runs it: its reply is dropped. */
+  abandoned: boolean;
 }
 
 export interface WorkerPoolOptions {
@@ -176,8 +188,10 @@ export class WorkerPool {
         resolve: resolve as (v: unknown) => void,
         reject,
         cancel,
+        interruptible: task.interruptible ?? true,
         onAbort: null,
         worker: null,
+        abandoned: false,
       };
       if (cancel?.addEventListener) {
         job.onAbort = () => this.#abort(job);
@@ -194,15 +208,28 @@ export class WorkerPool {
     for (const w of [...this.#idle, ...this.#running.keys()]) w.postMessage(request);
   }
 
-  /** Stop every worker; waiting and running tasks are refused. Idempotent. */
+  /**
+   * Stop every worker; waiting and running tasks are refused. A worker inside a task that is not
+   * interruptible is stopped once that task returns. Idempotent.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     for (const job of this.#queue.splice(0)) this.#settle(job, new PoolClosedError());
-    const all = [...this.#idle.splice(0), ...this.#running.keys()];
-    for (const [, job] of this.#running) this.#settle(job, new PoolClosedError());
-    this.#running.clear();
+    const stopNow = [...this.#idle.splice(0)];
+    const finishing: Promise<unknown>[] = [];
+    for (const [worker, job] of this.#running) {
+      if (!job.abandoned) this.#settle(job, new PoolClosedError());
+      if (job.interruptible) {
+        this.#running.delete(worker);
+        stopNow.push(worker);
+      } else {
+        // its reply (or its exit) releases it, and a closed pool terminates what it releases
+        job.abandoned = true;
+        finishing.push(new Promise((resolve) => worker.once('exit', resolve)));
+      }
+    }
     this.#workers = 0;
-    await Promise.all(all.map((w) => w.terminate()));
+    await Promise.all([...stopNow.map((w) => w.terminate()), ...finishing]);
   }
 
   #pump(): void {
@@ -234,6 +261,7 @@ export class WorkerPool {
       if (!job || job.id !== reply.id) return;
       this.#running.delete(worker);
       this.#release(worker);
+      if (job.abandoned) return;
       if (reply.ok) this.#settle(job, undefined, reply.value);
       else this.#settle(job, errorFromWire(reply.error));
     });
@@ -241,10 +269,10 @@ export class WorkerPool {
       const wasIdle = this.#idle.indexOf(worker);
       if (wasIdle >= 0) this.#idle.splice(wasIdle, 1);
       const job = this.#running.get(worker);
-      if (job || wasIdle >= 0) this.#workers--;
+      if ((job || wasIdle >= 0) && !this.#closed) this.#workers--;
       if (job) {
         this.#running.delete(worker);
-        this.#settle(job, new WorkerCrashedError(detail));
+        if (!job.abandoned) this.#settle(job, new WorkerCrashedError(detail));
       }
       this.#pump();
     };
@@ -270,10 +298,15 @@ export class WorkerPool {
     if (queued >= 0) this.#queue.splice(queued, 1);
     const worker = job.worker;
     if (worker && this.#running.get(worker) === job) {
-      // synchronous work cannot be interrupted: stop the thread; the next task starts a new one
-      this.#running.delete(worker);
-      this.#workers--;
-      void worker.terminate();
+      if (job.interruptible) {
+        // synchronous work cannot be interrupted: stop the thread; the next task starts a new one
+        this.#running.delete(worker);
+        this.#workers--;
+        void worker.terminate();
+      } else {
+        // a native call must finish: answer the caller now, drop the result when it comes
+        job.abandoned = true;
+      }
     }
     this.#settle(job, new TaskCancelledError());
     this.#pump();
