@@ -17,6 +17,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+# A Docker engine and local base images for the container-image tests (test/docker-images.test.ts,
+# bench/images): Debian's docker.io, dockerd started when none answers (and waited for), and the
+# base images made with debootstrap + docker import only when `docker image inspect` does not find
+# them (about a minute and a half on a cold machine). No registry is needed.
+scripts/docker-setup.sh
+scripts/make-base-images.sh
 # a clean install on the documented Node 20 prints no warnings (engine mismatches, install-script notices)
 npm ci --no-audit --no-fund 2>&1 | tee .npm-ci.log
 if grep -qi '^npm warn' .npm-ci.log; then
