@@ -23,6 +23,8 @@ export type {
   TableSchemaInfo,
   TableWriterOptions,
   TableWriter,
+  TablePart,
+  TableRows,
   ParquetCompression,
 } from './table/types.js';
 export * from './signature/types.js';

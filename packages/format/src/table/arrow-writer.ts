@@ -5,8 +5,8 @@
  * the next batch is taken: memory holds one batch.
  */
 import * as arrow from 'apache-arrow';
-import type { Batch } from '../batch/types.js';
 import { ArrowBatchEncoder } from './arrow-encoding.js';
+import type { TableRows } from './types.js';
 import type { TableEncoder, WriteChunks } from './writer.js';
 
 /** Collects what the writer emits instead of queueing it for an async reader. */
@@ -31,7 +31,7 @@ export function arrowEncoder(path: string, format: 'arrow' | 'arrow-stream', out
   const writer = format === 'arrow' ? new arrow.RecordBatchFileWriter() : new arrow.RecordBatchStreamWriter();
   let started = false;
   return {
-    async write(batch: Batch): Promise<void> {
+    async write(batch: TableRows): Promise<void> {
       const rbs = batches.encode(batch);
       if (!started) {
         started = true;

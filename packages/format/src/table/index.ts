@@ -13,6 +13,8 @@ export type {
   TableSchemaInfo,
   TableWriterOptions,
   TableWriter,
+  TablePart,
+  TableRows,
   ParquetCompression,
 } from './types.js';
 export * from './formats.js';

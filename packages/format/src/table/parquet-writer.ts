@@ -10,16 +10,30 @@
  */
 import { openAsBlob } from 'node:fs';
 import type * as PW from 'parquet-wasm';
-import type { Batch } from '../batch/types.js';
 import { TableWriteError } from '../errors.js';
 import { ArrowBatchEncoder } from './arrow-encoding.js';
 import * as arrow from 'apache-arrow';
-import type { ParquetCompression } from './types.js';
+import type { ParquetCompression, TableRows } from './types.js';
 import type { TableEncoder, WriteChunks } from './writer.js';
 
 export const DEFAULT_ROW_GROUP_ROWS = 131_072;
 
-export async function parquetEncoder(path: string, out: WriteChunks, opts: { compression: ParquetCompression; rowGroupRows: number }): Promise<TableEncoder> {
+/** Whether `dictionary: 'auto'` dictionary-encodes a column of this type (top-level values that are not floating point). */
+function autoDictionary(type: arrow.DataType): boolean {
+  return (
+    !arrow.DataType.isFloat(type) &&
+    !arrow.DataType.isList(type) &&
+    !arrow.DataType.isFixedSizeList(type) &&
+    !arrow.DataType.isStruct(type) &&
+    !arrow.DataType.isMap(type)
+  );
+}
+
+export async function parquetEncoder(
+  path: string,
+  out: WriteChunks,
+  opts: { compression: ParquetCompression; rowGroupRows: number; dictionary: boolean | 'auto' },
+): Promise<TableEncoder> {
   const pw: typeof PW = await import('parquet-wasm');
   const codec = { zstd: pw.Compression.ZSTD, snappy: pw.Compression.SNAPPY, none: pw.Compression.UNCOMPRESSED }[opts.compression];
   if (codec === undefined) throw new TableWriteError(path, `unknown Parquet compression ${JSON.stringify(opts.compression)}: use zstd, snappy or none`);
@@ -43,7 +57,14 @@ export async function parquetEncoder(path: string, out: WriteChunks, opts: { com
   let ended = false;
 
   const startPump = async (): Promise<void> => {
-    const props = new pw.WriterPropertiesBuilder().setCompression(codec).setMaxRowGroupSize(opts.rowGroupRows).setCreatedBy('mlmodel (parquet-wasm)').build();
+    let builder = new pw.WriterPropertiesBuilder().setCompression(codec).setMaxRowGroupSize(opts.rowGroupRows).setCreatedBy('mlmodel (parquet-wasm)');
+    if (opts.dictionary !== true) {
+      builder = builder.setDictionaryEnabled(false);
+      // (a top-level column's path is its name)
+      if (opts.dictionary === 'auto')
+        for (const f of batches.schema!.fields) if (autoDictionary(f.type)) builder = builder.setColumnDictionaryEnabled(f.name, true);
+    }
+    const props = builder.build();
     const output = await pw.transformParquetStream(input, props);
     const reader = (output as ReadableStream<Uint8Array>).getReader();
     for (;;) {
@@ -63,7 +84,7 @@ export async function parquetEncoder(path: string, out: WriteChunks, opts: { com
   };
 
   return {
-    async write(batch: Batch): Promise<void> {
+    async write(batch: TableRows): Promise<void> {
       if (failure !== undefined) throw failure;
       const rbs = batches.encode(batch);
       const wasm = pw.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(batches.schema!, rbs), 'stream'));

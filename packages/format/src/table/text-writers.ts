@@ -21,6 +21,8 @@ import type { Batch, Column, ColumnBatch, Storage, Tensor } from '../batch/types
 import { valueAt } from '../batch/values.js';
 import { encodeJsonValue, encodeRecordLines, isoFromNs, pyJsonFloatFast } from '../scoring/encode.js';
 import { TableWriteError } from '../errors.js';
+import { andValidity, isPartList } from './table-parts.js';
+import type { TableRows } from './types.js';
 
 const encoder = new TextEncoder();
 
@@ -51,6 +53,22 @@ export function tensorsAsColumns(batch: Batch, path: string): ColumnBatch {
     columns.push({ name: label, dtype: 'object', values } as Column);
   });
   return { kind: 'columns', numRows: rows, columns };
+}
+
+/**
+ * Side-by-side parts as one column batch: each part laid out as columns (named tensors of rank
+ * ≥ 2 as nested lists), with the part's row validity added to its columns' own.
+ */
+export function partsAsColumns(rows: TableRows, path: string): ColumnBatch {
+  if (!isPartList(rows)) return tensorsAsColumns(rows as Batch, path);
+  const columns: Column[] = [];
+  let numRows = 0;
+  for (const part of rows) {
+    const b = tensorsAsColumns(part.batch, path);
+    numRows = b.numRows;
+    for (const c of b.columns) columns.push(part.rowValidity === undefined ? c : ({ ...c, validity: andValidity(c.validity, part.rowValidity) } as Column));
+  }
+  return { kind: 'columns', numRows, columns };
 }
 
 function jsValue(t: Tensor, i: number): unknown {
@@ -177,8 +195,8 @@ export class CsvEncoder {
   constructor(private readonly path: string) {}
 
   /** The CSV text of a batch (with the header before the first one). */
-  encode(batch: Batch): Uint8Array {
-    const b = tensorsAsColumns(batch, this.path);
+  encode(batch: TableRows): Uint8Array {
+    const b = partsAsColumns(batch, this.path);
     const names = b.columns.map((c) => c.name);
     let out = '';
     if (this.names === undefined) {
@@ -204,6 +222,6 @@ export class CsvEncoder {
 }
 
 /** JSON lines: one object per row. */
-export function encodeJsonLines(batch: Batch, path: string): Uint8Array {
-  return encoder.encode(encodeRecordLines(tensorsAsColumns(batch, path)));
+export function encodeJsonLines(batch: TableRows, path: string): Uint8Array {
+  return encoder.encode(encodeRecordLines(partsAsColumns(batch, path)));
 }

@@ -74,7 +74,28 @@ export interface TableWriterOptions {
   readonly compression?: ParquetCompression;
   /** Parquet: most rows per row group (default 131 072): the unit a reader decodes at once. */
   readonly rowGroupRows?: number;
+  /**
+   * Parquet dictionary encoding: `true` (default, as pandas writes) for every column; `'auto'` for
+   * every top-level column except floating-point ones and nested values (floats rarely repeat, and
+   * building their dictionary before falling back to plain encoding costs several times the rest of
+   * the write); `false` for none.
+   */
+  readonly dictionary?: boolean | 'auto';
 }
+
+/**
+ * One part of a table written as side-by-side batches (`TableWriter.write([...parts])`): the
+ * batches cover the same rows and their columns are placed one after the other. A named tensor of
+ * shape [rows, ...] becomes a fixed-size list column (nested for more dimensions).
+ */
+export interface TablePart {
+  readonly batch: Batch;
+  /** One byte per row; 0: the row is missing (null) in every column of this part, whatever its values there. */
+  readonly rowValidity?: Uint8Array | undefined;
+}
+
+/** What `TableWriter.write` takes: a batch, or parts of the same rows side by side. */
+export type TableRows = Batch | readonly TablePart[];
 
 /**
  * A table being written: the file appears at its path only when `close()` succeeds; until then
@@ -85,8 +106,12 @@ export interface TableWriter {
   readonly format: TableFormat;
   /** Rows written so far. */
   readonly rowsWritten: number;
-  /** Append a batch. Every batch must have the first one's columns and dtypes (tensor names and trailing shape). */
-  write(batch: Batch): Promise<void>;
+  /**
+   * Append a batch, or several batches of the same rows side by side (`TablePart`s: e.g. input
+   * columns next to prediction tensors). Every write must have the first one's columns and dtypes
+   * (tensor names and trailing shape).
+   */
+  write(rows: TableRows): Promise<void>;
   /** Finish the file and move it into place. */
   close(): Promise<void>;
   /** Give up: remove the temporary file. Safe to call more than once, and after a failed write. */

@@ -6,19 +6,18 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Batch } from '../batch/types.js';
 import { TableWriteError } from '../errors.js';
 import { fsMessage } from '../fs-utils.js';
-import { batchRows } from '../batch/values.js';
 import { isTableFormat, tableFormatForFile, type TableFormat } from './formats.js';
-import type { TableWriter, TableWriterOptions } from './types.js';
+import { tableRowCount } from './table-parts.js';
+import type { TableRows, TableWriter, TableWriterOptions } from './types.js';
 
 /** Where an encoder sends its bytes. */
 export type WriteChunks = (chunks: readonly Uint8Array[]) => Promise<void>;
 
 /** One format's encoder, as the writer drives it. */
 export interface TableEncoder {
-  write(batch: Batch): Promise<void>;
+  write(rows: TableRows): Promise<void>;
   /** Complete the output (footer, end of stream); false when nothing was written and the format cannot be empty. */
   finish(): Promise<boolean>;
   /** Stop after a failure or an abort. */
@@ -36,7 +35,13 @@ async function encoderFor(format: TableFormat, path: string, out: WriteChunks, o
       const rowGroupRows = opts.rowGroupRows ?? (await import('./parquet-writer.js')).DEFAULT_ROW_GROUP_ROWS;
       if (!(Number.isInteger(rowGroupRows) && rowGroupRows > 0))
         throw new TableWriteError(path, `rowGroupRows must be a positive whole number, got ${rowGroupRows}`);
-      return (await import('./parquet-writer.js')).parquetEncoder(path, out, { compression: opts.compression ?? 'snappy', rowGroupRows });
+      if (opts.dictionary !== undefined && typeof opts.dictionary !== 'boolean' && opts.dictionary !== 'auto')
+        throw new TableWriteError(path, `dictionary must be true, false or 'auto', got ${JSON.stringify(opts.dictionary)}`);
+      return (await import('./parquet-writer.js')).parquetEncoder(path, out, {
+        compression: opts.compression ?? 'snappy',
+        rowGroupRows,
+        dictionary: opts.dictionary ?? true,
+      });
     }
     case 'arrow':
     case 'arrow-stream':
@@ -88,15 +93,16 @@ class TableFileWriter implements TableWriter {
     }
   };
 
-  write(batch: Batch): Promise<void> {
+  write(batch: TableRows): Promise<void> {
     if (this.state !== 'open')
       return Promise.reject(new TableWriteError(this.path, `the writer is ${this.state === 'failed' ? 'broken by an earlier error' : this.state}`));
     // Writes run one after another, in call order, even when not awaited.
     const next = this.tail.then(async () => {
       if (this.failure !== undefined) throw this.failure;
       try {
+        const rows = tableRowCount(batch, this.path);
         await this.encoder.write(batch);
-        this.rows += batchRows(batch);
+        this.rows += rows;
       } catch (e) {
         this.failure = e;
         this.state = 'failed';
