@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { createRegistry, type LoadOptionFlag } from '@mlmodel/flavors';
-import { CONTENT_TYPE_SHORT_NAMES, contentTypeForFile, MlmodelError } from '@mlmodel/format';
+import { CONTENT_TYPE_SHORT_NAMES, contentTypeForFile, MlmodelError, type ModelUriResolver } from '@mlmodel/format';
 
 /** Commander collector for repeatable options. */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -103,4 +103,28 @@ export function pluginSpecifiers(o: ModelLoadingCliOptions, env: NodeJS.ProcessE
     .map((s) => s.trim())
     .filter(Boolean);
   return [...fromEnv, ...(o.plugin ?? [])];
+}
+
+/** What `-m` takes, for help texts. */
+export const MODEL_ARG_HELP =
+  'a model directory, its MLmodel file, a file:// URI, or runs:/<run>/<path>, models:/<name>/<version|stage|latest>, models:/<name>@<alias>, models:/m-<id>, mlflow-artifacts:/…';
+
+/**
+ * The resolver every command that takes a model (`-m`) passes to `openModelDir`,
+ * `ModelRunner.open` or the server: `runs:/`, `models:/` and `mlflow-artifacts:/` URIs are
+ * downloaded once from $MLFLOW_TRACKING_URI (or ./mlruns) into the model cache
+ * ($MLMODEL_CACHE_DIR, else ~/.cache/mlmodel) and become that local directory. Local paths never
+ * reach it, and the tracking client is loaded only for the first remote URI. `log` gets one line
+ * per download (give it stderr). Resolutions are pinned in this process's environment, so forked
+ * server workers load the same version of an alias.
+ */
+export function modelResolver(opts: { log?: (message: string) => void; env?: NodeJS.ProcessEnv } = {}): ModelUriResolver {
+  const env = opts.env ?? process.env;
+  let inner: Promise<ModelUriResolver> | undefined;
+  return async (uri, raw) => {
+    inner ??= import('@mlmodel/tracking-client').then(({ createModelResolver }) =>
+      createModelResolver({ env, pinIn: env, ...(opts.log ? { log: (m: string) => opts.log!(`mlmodel: ${m}`) } : {}) }),
+    );
+    return (await inner)(uri, raw);
+  };
 }

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MlmodelError } from '@mlmodel/format';
-import { collect, withModelLoadingOptions, type ModelLoadingCliOptions } from './args.js';
-import { buildCommand, type BuildCliOptions } from './commands/build.js';
-import { infoCommand } from './commands/info.js';
-import { predictCommand, type PredictCliOptions } from './commands/predict.js';
-import { serveCommand, type ServeCliOptions } from './commands/serve.js';
-import { validateCommand } from './commands/validate.js';
+import { collect, MODEL_ARG_HELP, withModelLoadingOptions, type ModelLoadingCliOptions } from './args.js';
+import type { BatchCliOptions } from './commands/batch.js';
+import type { BuildCliOptions } from './commands/build.js';
+import { registerContainerCommands } from './commands/container-commands.js';
+import { registerTrackingCommands } from './commands/tracking-commands.js';
+import type { PredictCliOptions } from './commands/predict.js';
+import type { ServeCliOptions } from './commands/serve.js';
 import { processIo, type Io } from './output.js';
 
 /** Exit codes shared by every command. */
@@ -100,18 +101,21 @@ export function buildProgram(io: Io, result: { code: number }): Command {
   program
     .command('info')
     .description('show flavors, signature, input example, environment and provenance of a model')
-    .argument('<model>', 'model directory, its MLmodel file, or a file:// URI')
+    .argument('<model>', MODEL_ARG_HELP)
     .option('--json', 'print the information as JSON')
     .action(async (model: string, opts: { json?: boolean }) => {
+      // commands load their modules when they run: `mlmodel serve` does not load the image builder, and so on
+      const { infoCommand } = await import('./commands/info.js');
       result.code = await infoCommand(model, opts, io);
     });
 
   program
     .command('validate')
     .description('check a model directory: MLmodel keys and types, signature, referenced files, environment files, input example against the signature')
-    .argument('<model>', 'model directory, its MLmodel file, or a file:// URI')
+    .argument('<model>', MODEL_ARG_HELP)
     .option('--json', 'print the result as JSON')
     .action(async (model: string, opts: { json?: boolean }) => {
+      const { validateCommand } = await import('./commands/validate.js');
       result.code = await validateCommand(model, opts, io);
     });
 
@@ -128,17 +132,32 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--signature <file|infer>', 'a signature JSON file ({"inputs", "outputs", "params"}), or infer (default)')
     .option('--param <name=type:default>', 'an inference param, e.g. temperature=double:0.5 (repeatable)', collect)
     .option('--metadata <key=value>', 'free-form metadata (repeatable)', collect)
-    .option('--run-id <id>', 'the MLflow run that produced the model')
+    .option(
+      '--experiment <name>',
+      'log the model to a new run of this MLflow experiment (created if missing): an MLflow 3 logged model with the files, run_id and model_id in MLmodel, the build options as params',
+    )
+    .option(
+      '--run-id <id>',
+      'log the model to this existing run instead (with no tracking store configured: only record it in MLmodel as the run that produced the model)',
+    )
+    .option('--run-name <name>', "the new run's name (with --experiment)")
+    .option('--model-name <name>', "the logged model's name (default model, so runs:/<run>/model loads it)")
+    .option('--registered-model-name <name>', 'also register the logged model as a new version of this registered model')
+    .option(
+      '--tracking-uri <uri>',
+      'where to log: an MLflow tracking server (http(s)://…) or an mlruns directory (default $MLFLOW_TRACKING_URI, else ./mlruns)',
+    )
     .requiredOption('-o, --output <dir>', 'the model directory to create')
     .option('--json', 'print the result as JSON')
     .action(async (opts: BuildCliOptions) => {
+      const { buildCommand } = await import('./commands/build.js');
       result.code = await buildCommand(opts, io);
     });
 
   const predict = program
     .command('predict')
     .description('score one input file with a model (same parsing and checks as the server)')
-    .option('-m, --model <model>', "model directory, its MLmodel file, or a file:// URI (required; MLflow's --model-uri works too)")
+    .option('-m, --model <model>', `${MODEL_ARG_HELP} (required; MLflow's --model-uri works too)`)
     .addOption(new Option('--model-uri <model>', "same as --model (MLflow's name)"))
     .option('-i, --input <file>', "input file, or - for stdin (default: stdin when it is not a terminal; MLflow's --input-path works too)")
     .addOption(new Option('--input-path <file>', "same as --input (MLflow's name)"))
@@ -147,6 +166,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .addOption(new Option('--output-path <file>', "same as --output (MLflow's name)"));
   withModelLoadingOptions(predict, 'predicting');
   predict.option('--no-conda', "MLflow's alias for --env-manager local: run Python models in the given interpreter").action(async (opts: RawPredictOptions) => {
+    const { predictCommand } = await import('./commands/predict.js');
     result.code = await predictCommand(predictOptions(opts), io);
   });
 
@@ -156,7 +176,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .helpOption('--help', 'display help for command') // -h is --host, as in `mlflow models serve`
     .option(
       '-m, --model <[name[:version]=]path>',
-      "a model to serve (repeatable; required); /invocations serves the first (MLflow's --model-uri works too)",
+      "a model to serve (repeatable; required): a directory, MLmodel file, file:// URI, runs:/…, models:/… or mlflow-artifacts:/… URI; /invocations serves the first (MLflow's --model-uri works too)",
       collect,
     )
     .addOption(new Option('--model-uri <[name[:version]=]path>', "same as --model (MLflow's name)").argParser(collect))
@@ -191,8 +211,43 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--stack-traces', 'add stack_trace to unexpected-error bodies, as MLflow does');
   withModelLoadingOptions(serve, 'serving');
   serve.option('--no-conda', "MLflow's alias for --env-manager local: run Python models in the given interpreter").action(async (opts: RawServeOptions) => {
+    const { serveCommand } = await import('./commands/serve.js');
     result.code = await serveCommand(serveOptions(opts), io, version());
   });
+
+  const batch = program
+    .command('batch')
+    .description('score Parquet, Arrow and CSV files far larger than memory on every core, into one output table (input columns + predictions)')
+    .requiredOption('-m, --model <model>', 'model directory, its MLmodel file, or a file:// URI')
+    .requiredOption('-i, --input <paths...>', 'Parquet, Arrow IPC or CSV files, directories of them, or globs (repeatable; read in order)')
+    .requiredOption('-o, --output <file>', 'the output table; it appears only when the run succeeds')
+    .option('--format <format>', 'output format: parquet, arrow, arrow-stream, csv or jsonl (default: from the output extension)')
+    .option('--workers <n>', 'parallel model calls: worker threads with a model copy each, or Python processes for python_function models (default: the cores)')
+    .option('--batch-rows <n>', 'most rows per chunk and model call (default 65536; chunks also stay under 64 MiB)')
+    .option(
+      '--columns <a,b>',
+      "the input columns the model gets, in this order (default: all; needed when a file has columns the model's signature does not expect)",
+    )
+    .option('--keep-columns <a,b|all|none>', 'input columns written next to the predictions (default all)')
+    .option('--on-error <mode>', 'a chunk that fails: fail (stop, default), skip (leave out its failing rows) or null (keep them with null predictions)')
+    .option('--compression <codec>', 'Parquet compression: zstd, snappy (default) or none')
+    .option('--params <json>', 'inference params as a JSON object, checked against the signature')
+    .option('--progress <mode>', 'auto (a bar on a terminal, else JSON lines on stderr), bar, json or none')
+    .option('--progress-interval <seconds>', 'seconds between progress updates (default 0.2 for the bar, 5 for JSON lines)')
+    .option('--json', 'print the summary as JSON (the default when stdout is not a terminal)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 every row scored, 1 error (nothing written), 2 usage, 3 done but rows were skipped or nulled, 130/143 interrupted (nothing written).',
+    );
+  withModelLoadingOptions(batch, 'scoring');
+  batch.action(async (opts: BatchCliOptions) => {
+    // loaded on use: the batch scorer brings Arrow, Parquet and piscina, which the other commands do without
+    const { batchCommand } = await import('./commands/batch.js');
+    result.code = await batchCommand(opts, io);
+  });
+
+  registerContainerCommands(program, io, result);
+  registerTrackingCommands(program, io, result);
 
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;

@@ -5,9 +5,11 @@ import {
   typeToString,
   type ModelDir,
   type ModelEnvironment,
+  type ModelUriResolver,
   type ParamSpec,
   type Schema,
 } from '@mlmodel/format';
+import { modelResolver } from '../args.js';
 import { table, toJson, truncate, type Io } from '../output.js';
 
 export interface SchemaRow {
@@ -52,9 +54,9 @@ function pythonVersion(model: ModelDir, env: ModelEnvironment): string | null {
   return pf && typeof pf.python_version === 'string' ? pf.python_version : null;
 }
 
-/** Everything `mlmodel info` shows, as data. */
-export async function describeModel(path: string): Promise<ModelInfo> {
-  const model = await openModelDir(path);
+/** Everything `mlmodel info` shows, as data. `resolver` turns runs:/ and models:/ URIs into local directories. */
+export async function describeModel(path: string, resolver?: ModelUriResolver): Promise<ModelInfo> {
+  const model = await openModelDir(path, { resolver });
   const m = model.mlmodel;
   const env = await readModelEnvironment(model.dir);
   const exInfo = m.saved_input_example_info;
@@ -176,7 +178,7 @@ export function renderInfo(info: ModelInfo): string {
 }
 
 export async function infoCommand(path: string, opts: { json?: boolean }, io: Io): Promise<number> {
-  const info = await describeModel(path);
+  const info = await describeModel(path, modelResolver({ log: io.err }));
   io.out(opts.json ? toJson(info) : renderInfo(info));
   return 0;
 }

@@ -2,7 +2,7 @@ import { readFile, realpath } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { MlmodelError, ScoringRequestError, SERVING_INPUT_EXAMPLE_FILE, servingRequestFromExampleFile, writeFileAtomic, type ModelDir } from '@mlmodel/format';
 import { ModelRunner, createRegistry } from '@mlmodel/flavors';
-import { contentTypeFor, loadOptions, pluginSpecifiers, type ModelLoadingCliOptions } from '../args.js';
+import { contentTypeFor, loadOptions, modelResolver, pluginSpecifiers, type ModelLoadingCliOptions } from '../args.js';
 import type { Io } from '../output.js';
 
 export interface PredictCliOptions extends ModelLoadingCliOptions {
@@ -69,7 +69,7 @@ export async function predictCommand(o: PredictCliOptions, io: Io): Promise<numb
   for (const p of pluginSpecifiers(o)) await registry.loadPlugin(p);
   const options = loadOptions(o);
   let body = await readInput(o.input);
-  const runner = await ModelRunner.open(o.model, { registry, options, flavor: o.flavor });
+  const runner = await ModelRunner.open(o.model, { registry, options, flavor: o.flavor, resolver: modelResolver({ log: io.err }) });
   try {
     let contentType = contentTypeFor(o.input, o.contentType);
     const info = runner.dir.mlmodel.saved_input_example_info;

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { planProcesses, serve, type BatchingConfig, type ServedModelConfig } from '@mlmodel/serve';
-import { loadOptions, pluginSpecifiers, type ModelLoadingCliOptions } from '../args.js';
+import { parseModelUri } from '@mlmodel/format';
+import { planProcesses, serve, type BatchingConfig, type ServedModelConfig } from '@mlmodel/serve/launch';
+import { loadOptions, modelResolver, pluginSpecifiers, type ModelLoadingCliOptions } from '../args.js';
 import type { Io } from '../output.js';
 
 export interface ServeCliOptions extends ModelLoadingCliOptions {
@@ -118,10 +119,21 @@ export async function serveCommand(o: ServeCliOptions, io: Io, version: string):
   const authToken = resolveAuthToken(o, env);
   const models = modelSpecs(o);
   const address = resolveAddress(o);
+  // runs:/ and models:/ models are downloaded here, once: forked workers inherit the pinned resolution (the same version of an alias)
+  const resolver = modelResolver({ log: io.err });
+  for (const m of models) {
+    const uri = parseModelUri(m.path);
+    if (uri.kind !== 'local') await resolver(uri, m.path);
+  }
   // without --workers: one process per core when every model predicts in process, else 1 (process-defaults.ts)
-  const plan = await planProcesses(models, { workers: workers === undefined ? undefined : positiveInt(workers, '--workers'), plugins: pluginSpecifiers(o) });
+  const plan = await planProcesses(models, {
+    workers: workers === undefined ? undefined : positiveInt(workers, '--workers'),
+    plugins: pluginSpecifiers(o),
+    resolver,
+  });
   await serve({
     models: plan.models,
+    resolver,
     ...address,
     workers: plan.workers,
     requestTimeoutMs: timeoutS === undefined ? undefined : positiveInt(timeoutS, '--timeout') * 1000,

@@ -7,7 +7,9 @@ import {
   readInputExample,
   readModelEnvironment,
   type ModelDir,
+  type ModelUriResolver,
 } from '@mlmodel/format';
+import { modelResolver } from '../args.js';
 import { toJson, type Io } from '../output.js';
 
 export interface ValidationResult {
@@ -41,12 +43,12 @@ async function checkInputExample(model: ModelDir): Promise<void> {
   }
 }
 
-/** Every problem found in a model directory (an empty list means it is valid). */
-export async function validateModel(path: string): Promise<ValidationResult> {
+/** Every problem found in a model directory (an empty list means it is valid). `resolver` turns runs:/ and models:/ URIs into local directories. */
+export async function validateModel(path: string, resolver?: ModelUriResolver): Promise<ValidationResult> {
   const problems: string[] = [];
   let model: ModelDir | undefined;
   await collect(problems, async () => {
-    model = await openModelDir(path);
+    model = await openModelDir(path, { resolver });
   });
   if (!model) return { path, valid: false, flavors: [], problems };
   const m = model;
@@ -59,7 +61,7 @@ export async function validateModel(path: string): Promise<ValidationResult> {
 }
 
 export async function validateCommand(path: string, opts: { json?: boolean }, io: Io): Promise<number> {
-  const r = await validateModel(path);
+  const r = await validateModel(path, modelResolver({ log: io.err }));
   if (opts.json) io.out(toJson(r));
   else if (r.valid) io.out(`OK: ${r.path} is a valid MLflow model (flavors: ${r.flavors.join(', ')})`);
   else for (const p of r.problems) io.err(`error: ${p}`);
