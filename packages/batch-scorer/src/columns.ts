@@ -10,6 +10,7 @@
  * columns as they are.
  */
 import {
+  dtypeForColumnType,
   allocate,
   batchRows,
   concatBatches,
@@ -118,22 +119,11 @@ export function emptyPredictionColumns(outputs: Schema | null): Batch | null {
   }
   const columns: Column[] = [];
   for (const [k, s] of outputs.specs.entries()) {
-    const dtype = typeof s.type === 'string' ? PRIMITIVE_DTYPES[s.type] : 'object';
+    const dtype = typeof s.type === 'string' ? dtypeForColumnType(s.type) : 'object';
     columns.push({ name: s.name ?? (single ? 'prediction' : String(k)), dtype, values: allocate(dtype, 0) } as Column);
   }
   return { kind: 'columns', numRows: 0, columns };
 }
-
-const PRIMITIVE_DTYPES = {
-  boolean: 'bool',
-  integer: 'int32',
-  long: 'int64',
-  float: 'float32',
-  double: 'float64',
-  string: 'str',
-  binary: 'bytes',
-  datetime: 'datetime64[ns]',
-} as const;
 
 /** Rows `start..end` of a row-aligned batch (views). */
 export function sliceRows(batch: Batch, start: number, end: number): Batch {

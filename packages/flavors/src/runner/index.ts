@@ -31,4 +31,5 @@ export {
   type WorkerPoolOptions,
   type PoolTask,
   type PoolTaskResult,
+  runnableModule,
 } from './worker-pool.js';
