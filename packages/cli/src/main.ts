@@ -5,6 +5,7 @@ import { collect, MODEL_ARG_HELP, withModelLoadingOptions, type ModelLoadingCliO
 import type { BatchCliOptions } from './commands/batch.js';
 import type { BuildCliOptions } from './commands/build.js';
 import { registerContainerCommands } from './commands/container-commands.js';
+import { registerDeployCommands } from './commands/deploy-commands.js';
 import { registerTrackingCommands } from './commands/tracking-commands.js';
 import type { PredictCliOptions } from './commands/predict.js';
 import type { ServeCliOptions } from './commands/serve.js';
@@ -248,8 +249,14 @@ export function buildProgram(io: Io, result: { code: number }): Command {
 
   registerContainerCommands(program, io, result);
   registerTrackingCommands(program, io, result);
+  registerDeployCommands(program, io, result);
 
-  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  // every command, nested ones too (deploy sagemaker create …), exits through main() and writes through io
+  const configure = (cmd: Command): void => {
+    cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+    cmd.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
   return program;
 }
 

@@ -1,0 +1,2 @@
+/** @mlmodel/deploy-azureml — placeholder; filled by the #16 work. */
+export {};

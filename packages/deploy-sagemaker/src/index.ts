@@ -1,0 +1,2 @@
+/** @mlmodel/deploy-sagemaker — placeholder; filled by the #15 work. */
+export {};
