@@ -20,9 +20,11 @@ fi
 # A Docker engine and local base images for the container-image tests (test/docker-images.test.ts,
 # bench/images): Debian's docker.io, dockerd started when none answers (and waited for), and the
 # base images made with debootstrap + docker import only when `docker image inspect` does not find
-# them (about a minute and a half on a cold machine). No registry is needed.
+# them (about a minute and a half on a cold machine).
 scripts/docker-setup.sh
 scripts/make-base-images.sh
+# A real registry with htpasswd auth on 127.0.0.1:5001 for the push tests (ECR and ACR logins).
+scripts/registry-setup.sh
 # a clean install on the documented Node 20 prints no warnings (engine mismatches, install-script notices)
 npm ci --no-audit --no-fund 2>&1 | tee .npm-ci.log
 if grep -qi '^npm warn' .npm-ci.log; then
