@@ -8,7 +8,9 @@ import { registerAzureMlCommands } from './deploy-azureml-commands.js';
 import { registerSageMakerCommands } from './deploy-sagemaker-commands.js';
 
 export function registerDeployCommands(program: Command, io: Io, result: { code: number }): void {
-  const deploy = program.command('deploy').description('deploy a model to a cloud: sagemaker (endpoints, batch transform) or azureml (managed online endpoints)');
+  const deploy = program
+    .command('deploy')
+    .description('deploy a model to a cloud: sagemaker (endpoints, batch transform) or azureml (managed online endpoints)');
   registerSageMakerCommands(deploy, io, result);
   registerAzureMlCommands(deploy, io, result);
 }
