@@ -1,0 +1,192 @@
+/**
+ * Managed online endpoints: read, create (long-running), PUT again with a new traffic map, delete,
+ * list, and the credentials a caller needs (listKeys for key auth, token for AML-token auth).
+ */
+import type { OnlineEndpoint } from '@azure/arm-machinelearning';
+import { AzureMlError, isNotFound, rememberSecret } from './errors.js';
+import { followOperation } from './lro.js';
+import { CREATED_TAG, serviceError } from './model-asset.js';
+import type { Workspace } from './workspace-client.js';
+
+/** How callers authenticate: a key that does not expire, or an Azure ML token that does. */
+export type AuthMode = 'Key' | 'AMLToken';
+
+export interface EndpointInfo {
+  readonly name: string;
+  readonly id: string;
+  readonly location: string;
+  readonly authMode: string;
+  readonly provisioningState: string;
+  readonly scoringUri: string | undefined;
+  readonly traffic: Readonly<Record<string, number>>;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Whether mlmodel created it (its `mlmodel-created` tag). */
+  readonly createdByMlmodel: boolean;
+}
+
+export function endpointInfo(e: OnlineEndpoint): EndpointInfo {
+  const tags = (e.tags ?? {}) as Record<string, string>;
+  return {
+    name: e.name ?? '',
+    id: e.id ?? '',
+    location: e.location,
+    authMode: e.properties.authMode,
+    provisioningState: e.properties.provisioningState ?? 'Unknown',
+    scoringUri: e.properties.scoringUri,
+    traffic: { ...(e.properties.traffic ?? {}) },
+    tags,
+    createdByMlmodel: tags[CREATED_TAG] === 'true',
+  };
+}
+
+const ENDPOINT_NAME = /^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$/;
+
+/** Azure's rule for endpoint names (3–32 characters, a letter first, letters, digits and hyphens). */
+export function checkEndpointName(name: string): void {
+  if (!ENDPOINT_NAME.test(name)) {
+    throw new AzureMlError(
+      `endpoint name ${JSON.stringify(name)} is not valid: 3–32 letters, digits and hyphens, starting with a letter (it becomes a DNS name)`,
+    );
+  }
+}
+
+export async function getEndpoint(ws: Workspace, name: string): Promise<OnlineEndpoint | undefined> {
+  try {
+    return await ws.client.onlineEndpoints.get(ws.resourceGroup, ws.name, name);
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw serviceError(`cannot read endpoint ${name}`, e);
+  }
+}
+
+/** The endpoint, or an AzureMlError saying it does not exist and how to list the ones that do. */
+export async function requireEndpoint(ws: Workspace, name: string): Promise<OnlineEndpoint> {
+  const e = await getEndpoint(ws, name);
+  if (!e) throw new AzureMlError(`endpoint ${name} does not exist in workspace ${ws.name} (see \`mlmodel deploy azureml list\`)`);
+  return e;
+}
+
+/** The state of the endpoint now, for progress lines. */
+function endpointProbe(ws: Workspace, name: string): () => Promise<string | undefined> {
+  return async () => {
+    try {
+      return (await ws.client.onlineEndpoints.get(ws.resourceGroup, ws.name, name)).properties.provisioningState;
+    } catch (e) {
+      return isNotFound(e) ? 'Deleted' : undefined;
+    }
+  };
+}
+
+export function endpointBody(o: { location: string; authMode: AuthMode; description?: string | undefined; traffic?: Record<string, number> }): OnlineEndpoint {
+  return {
+    location: o.location,
+    identity: { type: 'SystemAssigned' },
+    tags: { [CREATED_TAG]: 'true' },
+    properties: {
+      authMode: o.authMode,
+      description: o.description ?? 'created by mlmodel deploy azureml',
+      traffic: o.traffic ?? {},
+    },
+  };
+}
+
+/** PUT a new endpoint and follow the operation to Succeeded. */
+export async function createEndpoint(
+  ws: Workspace,
+  o: { name: string; location: string; authMode: AuthMode; description?: string | undefined },
+): Promise<OnlineEndpoint> {
+  checkEndpointName(o.name);
+  ws.status(`creating endpoint ${o.name} (auth ${o.authMode}) in ${o.location}`);
+  const r = await followOperation(
+    {
+      what: `endpoint ${o.name}`,
+      start: (p) => ws.client.onlineEndpoints.beginCreateOrUpdate(ws.resourceGroup, ws.name, o.name, endpointBody(o), p),
+      probe: endpointProbe(ws, o.name),
+    },
+    { pollIntervalMs: ws.pollIntervalMs, timeoutMs: ws.timeoutMs, onStatus: ws.status },
+  );
+  return r ?? (await requireEndpoint(ws, o.name));
+}
+
+/** PUT the endpoint again with a new traffic map (and optionally a mirror map), keeping everything else. */
+export async function putEndpointTraffic(ws: Workspace, endpoint: OnlineEndpoint, traffic: Record<string, number>): Promise<OnlineEndpoint> {
+  const name = endpoint.name ?? '';
+  const body: OnlineEndpoint = {
+    location: endpoint.location,
+    ...(endpoint.identity
+      ? {
+          identity: {
+            type: endpoint.identity.type,
+            ...(endpoint.identity.userAssignedIdentities ? { userAssignedIdentities: endpoint.identity.userAssignedIdentities } : {}),
+          },
+        }
+      : {}),
+    ...(endpoint.tags ? { tags: endpoint.tags } : {}),
+    ...(endpoint.kind ? { kind: endpoint.kind } : {}),
+    properties: {
+      authMode: endpoint.properties.authMode,
+      ...(endpoint.properties.description !== undefined ? { description: endpoint.properties.description } : {}),
+      ...(endpoint.properties.publicNetworkAccess !== undefined ? { publicNetworkAccess: endpoint.properties.publicNetworkAccess } : {}),
+      traffic,
+    },
+  };
+  const r = await followOperation(
+    {
+      what: `traffic of endpoint ${name}`,
+      start: (p) => ws.client.onlineEndpoints.beginCreateOrUpdate(ws.resourceGroup, ws.name, name, body, p),
+      probe: endpointProbe(ws, name),
+    },
+    { pollIntervalMs: ws.pollIntervalMs, timeoutMs: ws.timeoutMs, onStatus: ws.status },
+  );
+  return r ?? (await requireEndpoint(ws, name));
+}
+
+/** DELETE the endpoint (Azure removes its deployments with it) and follow the operation. */
+export async function deleteEndpointResource(ws: Workspace, name: string): Promise<void> {
+  ws.status(`deleting endpoint ${name}`);
+  await followOperation(
+    {
+      what: `deleting endpoint ${name}`,
+      start: (p) => ws.client.onlineEndpoints.beginDelete(ws.resourceGroup, ws.name, name, p),
+      probe: endpointProbe(ws, name),
+    },
+    { pollIntervalMs: ws.pollIntervalMs, timeoutMs: ws.timeoutMs, onStatus: ws.status },
+  );
+}
+
+export async function listEndpoints(ws: Workspace): Promise<EndpointInfo[]> {
+  const out: EndpointInfo[] = [];
+  try {
+    for await (const e of ws.client.onlineEndpoints.list(ws.resourceGroup, ws.name)) out.push(endpointInfo(e));
+  } catch (e) {
+    throw serviceError(`cannot list the endpoints of workspace ${ws.name}`, e);
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The bearer credential for the scoring URI: the primary key (Key auth) or a fresh AML token. Remembered as a secret. */
+export async function endpointCredential(ws: Workspace, endpoint: OnlineEndpoint): Promise<string> {
+  const name = endpoint.name ?? '';
+  try {
+    if (endpoint.properties.authMode === 'AMLToken') {
+      const t = await ws.client.onlineEndpoints.getToken(ws.resourceGroup, ws.name, name);
+      if (!t.accessToken) throw new AzureMlError(`endpoint ${name} returned no token`);
+      rememberSecret(t.accessToken);
+      return t.accessToken;
+    }
+    if (endpoint.properties.authMode === 'Key') {
+      const k = await ws.client.onlineEndpoints.listKeys(ws.resourceGroup, ws.name, name);
+      if (!k.primaryKey) throw new AzureMlError(`endpoint ${name} returned no key`);
+      rememberSecret(k.primaryKey);
+      rememberSecret(k.secondaryKey);
+      return k.primaryKey;
+    }
+  } catch (e) {
+    if (e instanceof AzureMlError) throw e;
+    throw serviceError(`cannot get the credentials of endpoint ${name}`, e);
+  }
+  const token = await ws.credential.getToken('https://ml.azure.com/.default');
+  if (!token) throw new AzureMlError(`no Azure AD token for endpoint ${name} (auth mode ${endpoint.properties.authMode})`);
+  rememberSecret(token.token);
+  return token.token;
+}
