@@ -16,8 +16,12 @@ export const FLAVOR_ONLY_PACKAGES: Readonly<Record<ImageFlavor, readonly string[
   python_function: [],
 };
 
-/** Workspace packages the image never needs (the image builder itself, with dockerode). */
-export const BUILD_TIME_ONLY_PACKAGES: readonly string[] = ['@mlmodel/image-builder'];
+/**
+ * Workspace packages the image never needs: the image builder itself (with dockerode) and the
+ * cloud deploy commands (with the AWS and Azure SDKs); the CLI loads them only when those
+ * commands run, never for `serve`.
+ */
+export const BUILD_TIME_ONLY_PACKAGES: readonly string[] = ['@mlmodel/image-builder', '@mlmodel/deploy-sagemaker', '@mlmodel/deploy-azureml'];
 
 export function isImageFlavor(name: string): name is ImageFlavor {
   return (IMAGE_FLAVORS as readonly string[]).includes(name);

@@ -37,6 +37,8 @@ describe('planRuntime', () => {
     expect(names(p).filter((n) => n.startsWith('@tensorflow/'))).toEqual([]);
     expect(names(p)).not.toContain('adm-zip');
     expect(names(p)).not.toContain('global-agent');
+    // the deploy commands and their cloud SDKs never go into an image
+    expect(names(p).filter((n) => /^@mlmodel\/(deploy-|image-builder)|^@aws-sdk\/|^@azure\/|^@smithy\/|^dockerode$/.test(n))).toEqual([]);
     const ort = p.packages.find((x) => x.name === 'onnxruntime-node')!;
     expect(ort.files.filter((f) => f.startsWith('bin/')).sort()).toEqual([
       'bin/napi-v6/linux/x64/libonnxruntime.so.1',
