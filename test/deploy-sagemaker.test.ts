@@ -15,6 +15,10 @@
  *   container's error as one line), update --mode add with --traffic, status, list,
  *   batch-transform (the fake's transform engine asks the real container's
  *   /execution-parameters and splits lines), dry run, access denied, delete (nothing left).
+ * - async endpoints: predict finds the AsyncInferenceConfig, uploads the request to S3, calls
+ *   InvokeEndpointAsync; the fake runs it against the real container and writes the output (or
+ *   the container's error, at the FailureLocation) to S3, which predict polls and prints.
+ * - list: only mlmodel's endpoints (by their tags), --all for every endpoint.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -403,7 +407,9 @@ describe('endpoints through the fake SageMaker, served by a real container', () 
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim()).toBe('error: endpoint doubler has no variant v7 (it has v1, v2)');
     const list = await sm('list');
-    expect(list.stdout).toMatch(/ENDPOINT +STATUS +MODIFIED\n.*\n {2}doubler +InService/);
+    expect(list.stdout).toMatch(
+      new RegExp(`ENDPOINT +STATUS +MODIFIED +MODEL\\n.*\\n {2}doubler +InService +\\S+ +${model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`),
+    );
   });
 
   it('batch-transform: the job asks the container for its execution parameters, splits lines, and the output comes back', async () => {
@@ -546,6 +552,90 @@ describe('endpoints through the fake SageMaker, served by a real container', () 
     expect(inv.endpoints).toEqual([]);
     expect(inv.objects.every((o) => o.includes('/output/'))).toBe(true);
     expect(fake.unsigned).toBe(0);
+  });
+
+  const BUCKET = 'mlmodel-sagemaker-us-west-2-123456789012';
+
+  it('async endpoint: predict detects it, uploads the request, calls InvokeEndpointAsync and prints the output the container produced', async () => {
+    const c = await sm(
+      'create',
+      '-n',
+      'doubler-async',
+      '-m',
+      model,
+      '--image-url',
+      imageUri,
+      '--execution-role-arn',
+      ROLE,
+      '--async-output-path',
+      `s3://${BUCKET}/doubler-async/output`,
+      ...POLL,
+    );
+    expect(c.status, c.stderr).toBe(0);
+    const t0 = Date.now();
+    const j = await sm('predict', '-n', 'doubler-async', '-i', join(tmp, 'req.json'), ...POLL);
+    console.log(`sagemaker e2e: async predict against the fake ${((Date.now() - t0) / 1000).toFixed(2)} s (CLI process included)`);
+    expect(j.status, j.stderr).toBe(0);
+    expect(JSON.parse(j.stdout)).toEqual({ predictions: [20, 40] });
+    const [first] = fake.state.asyncInvocations;
+    expect(first).toMatchObject({ endpoint: 'doubler-async', contentType: 'application/json', status: 'done' });
+    expect(j.stderr).toContain(`mlmodel: uploading the request (`);
+    expect(j.stderr).toContain(`mlmodel: queued request ${first!.inferenceId}: waiting for ${first!.outputLocation} or ${first!.failureLocation}`);
+    expect(j.stderr).toMatch(
+      new RegExp(
+        `mlmodel: async request ${first!.inferenceId} on doubler-async: queued \\(.*\\nmlmodel: async request ${first!.inferenceId} on doubler-async: done \\(`,
+      ),
+    );
+    expect(first!.outputLocation).toBe(`s3://${BUCKET}/doubler-async/output/${first!.inferenceId}.out`);
+
+    const csv = await sm('predict', '-n', 'doubler-async', '-i', join(tmp, 'req.csv'), '--json', ...POLL);
+    expect(csv.status, csv.stderr).toBe(0);
+    const out = JSON.parse(csv.stdout) as { inferenceId: string; outputLocation: string; failureLocation: string; body: string };
+    expect(JSON.parse(out.body)).toEqual({ predictions: [14] });
+    expect(out.outputLocation).toBe(fake.state.asyncInvocations[1]!.outputLocation);
+
+    // the container's error arrives at the FailureLocation: one line, exit 1
+    const bad = await sm('predict', '-n', 'doubler-async', '-i', join(tmp, 'req.csv'), '-t', 'json', ...POLL);
+    expect(bad.status).toBe(1);
+    const failed = fake.state.asyncInvocations[2]!;
+    expect(failed.status).toBe('failed');
+    expect(bad.stderr.trim().split('\n').pop()).toMatch(
+      new RegExp(
+        `^error: the model on doubler-async failed async request ${failed.inferenceId}: Received client error \\(400\\) from primary with message "\\{"error_code": "BAD_REQUEST", .*\\(${failed.failureLocation!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`,
+      ),
+    );
+    // every uploaded request was removed once it had ended; the results stay
+    const objects = fake.state.inventory().objects;
+    expect(objects.filter((o) => o.includes('/async-inputs/'))).toEqual([]);
+    expect(objects).toEqual(expect.arrayContaining([first!.outputLocation, out.outputLocation, failed.failureLocation]));
+  });
+
+  it('list shows the endpoints mlmodel made, with their model; --all shows every endpoint', async () => {
+    // an endpoint someone else made (no mlmodel tags)
+    const now = Date.now() / 1000;
+    fake.state.endpoints.set('not-ours', {
+      EndpointName: 'not-ours',
+      EndpointArn: 'arn:aws:sagemaker:us-west-2:123456789012:endpoint/not-ours',
+      EndpointConfigName: 'not-ours',
+      EndpointStatus: 'InService',
+      ProductionVariants: [],
+      CreationTime: now,
+      LastModifiedTime: now,
+    });
+    try {
+      const mine = await sm('list');
+      expect(mine.status, mine.stderr).toBe(0);
+      expect(mine.stdout).toMatch(/^ {2}ENDPOINT +STATUS +MODIFIED +MODEL\n.*\n {2}doubler-async +InService +\S+ +\S+doubler\n$/);
+      const all = await sm('list', '--all');
+      expect(all.stdout).toMatch(/^ {2}ENDPOINT +STATUS +MODIFIED\n.*\n {2}doubler-async +InService +\S+\n {2}not-ours +InService +\S+\n$/);
+      const none = await sm('list', '--name-contains', 'not-');
+      expect(none.stdout.trim()).toBe('no endpoints made by mlmodel (--all lists every endpoint)');
+    } finally {
+      fake.state.endpoints.delete('not-ours');
+    }
+    const d = await sm('delete', '-n', 'doubler-async', ...POLL);
+    expect(d.status, d.stderr).toBe(0);
+    expect(fake.state.inventory()).toMatchObject({ endpoints: [], models: [], endpointConfigs: [] });
   });
 
   it('no output printed a secret: not the session token, the secret key or the registry password', () => {

@@ -20,9 +20,9 @@ import {
   type ListTagsCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import { isNotFound, type AwsSession } from './clients.js';
-import type { CleanupReport } from './errors.js';
+import { DeployTimeoutError, SageMakerDeployError, type CleanupReport } from './errors.js';
 import { parseS3Uri, TAG_ENDPOINT, type ResourceRef } from './resources.js';
-import { waitFor, type WaitSettings } from './waiter.js';
+import { DEFAULT_TIMEOUT_MS, waitFor, type WaitSettings } from './waiter.js';
 
 export const SCALABLE_DIMENSION = 'sagemaker:variant:DesiredInstanceCount';
 
@@ -51,13 +51,62 @@ export async function waitEndpointGone(session: AwsSession, name: string, wait: 
   );
 }
 
+/** States in which SageMaker refuses DeleteEndpoint ("Cannot update in-progress endpoint"). */
+export const IN_PROGRESS = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack']);
+
+/**
+ * Wait (bounded by `wait.timeoutMs`, with progress) until the endpoint can be deleted: SageMaker
+ * refuses DeleteEndpoint while it is Creating, Updating, SystemUpdating or RollingBack. Returns
+ * its status then (`deleted` when it is already gone). When it stays in transition, the error
+ * says so and what to do.
+ */
+export async function waitEndpointDeletable(session: AwsSession, name: string, wait: WaitSettings, onStatus?: (l: string) => void): Promise<string> {
+  if (session.dryRun) return 'unknown';
+  const poll = async (): Promise<string> => {
+    try {
+      const d = await session.send<DescribeEndpointCommandOutput>('sagemaker', new DescribeEndpointCommand({ EndpointName: name }));
+      return d.EndpointStatus ?? 'unknown';
+    } catch (e) {
+      if (isNotFound(e)) return 'deleted';
+      throw e;
+    }
+  };
+  const first = await poll();
+  if (!IN_PROGRESS.has(first)) return first;
+  try {
+    return await waitFor(
+      `waiting for endpoint ${name} to leave ${first} before deleting it`,
+      poll,
+      (s) => !IN_PROGRESS.has(s),
+      (s) => s,
+      wait,
+      onStatus,
+    );
+  } catch (e) {
+    if (!(e instanceof DeployTimeoutError)) throw e;
+    const timeout = (wait.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000;
+    throw new SageMakerDeployError(
+      `endpoint ${name} was still ${e.lastStatus ?? first} after waiting ${timeout} s to delete it, and SageMaker refuses DeleteEndpoint while an endpoint is ${e.lastStatus ?? first}: run \`mlmodel deploy sagemaker delete -n ${name}\` once it is InService or Failed`,
+      'DEADLINE_EXCEEDED',
+      { cause: e },
+    );
+  }
+}
+
+/** Delete an endpoint once SageMaker lets it be deleted, and wait until it is gone. */
+export async function deleteEndpoint(session: AwsSession, name: string, wait: WaitSettings, onStatus?: (l: string) => void): Promise<void> {
+  const state = await waitEndpointDeletable(session, name, wait, onStatus);
+  if (state === 'deleted') return;
+  if (state !== 'Deleting') await session.send('sagemaker', new DeleteEndpointCommand({ EndpointName: name }));
+  await waitEndpointGone(session, name, wait, onStatus);
+}
+
 /** Remove one resource; a resource already gone counts as removed. */
 export async function removeResource(session: AwsSession, ref: ResourceRef, wait: WaitSettings, onStatus?: (l: string) => void): Promise<void> {
   try {
     switch (ref.kind) {
       case 'endpoint':
-        await session.send('sagemaker', new DeleteEndpointCommand({ EndpointName: ref.name }));
-        await waitEndpointGone(session, ref.name, wait, onStatus);
+        await deleteEndpoint(session, ref.name, wait, onStatus);
         return;
       case 'endpoint-config':
         await session.send('sagemaker', new DeleteEndpointConfigCommand({ EndpointConfigName: ref.name }));
@@ -92,7 +141,11 @@ export async function removeResource(session: AwsSession, ref: ResourceRef, wait
   }
 }
 
-/** Remove `resources` newest first; report what went and what could not. */
+/**
+ * Remove `resources` newest first; report what went and what could not. When an endpoint cannot
+ * be removed (still Creating after the wait), what it was made from (its config, model, archive,
+ * bucket: everything older) is kept, because the endpoint still uses it; the report says so.
+ */
 export async function rollback(
   session: AwsSession,
   resources: readonly ResourceRef[],
@@ -101,16 +154,23 @@ export async function rollback(
 ): Promise<CleanupReport> {
   const removed: ResourceRef[] = [];
   const failed: { resource: ResourceRef; reason: string }[] = [];
+  const kept: ResourceRef[] = [];
+  let endpointStays: string | null = null;
   for (const ref of [...resources].reverse()) {
+    if (endpointStays !== null) {
+      kept.push(ref);
+      continue;
+    }
     try {
       onStatus?.(`removing ${ref.kind} ${ref.name}`);
       await removeResource(session, ref, wait, onStatus);
       removed.push(ref);
     } catch (e) {
       failed.push({ resource: ref, reason: (e as Error).message });
+      if (ref.kind === 'endpoint') endpointStays = ref.name;
     }
   }
-  return { removed, failed };
+  return { removed, failed, kept, ...(endpointStays !== null ? { keptFor: endpointStays } : {}) };
 }
 
 /** The tags of a SageMaker resource as a record ({} when it cannot be read). */

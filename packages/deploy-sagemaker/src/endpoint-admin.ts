@@ -6,7 +6,6 @@
  */
 import { DescribeScalableTargetsCommand, type DescribeScalableTargetsCommandOutput } from '@aws-sdk/client-application-auto-scaling';
 import {
-  DeleteEndpointCommand,
   DescribeEndpointConfigCommand,
   ListEndpointConfigsCommand,
   ListEndpointsCommand,
@@ -17,11 +16,11 @@ import {
   type ListEndpointsCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import { isNotFound, type AwsSession, type PlannedCall } from './clients.js';
-import { removeModelAndArchive, removeResource, scalableTargetId, tagsOf, waitEndpointGone } from './cleanup.js';
+import { deleteEndpoint, removeModelAndArchive, removeResource, scalableTargetId, tagsOf } from './cleanup.js';
 import { SageMakerDeployError } from './errors.js';
 import { describeEndpoint } from './endpoint-deploy.js';
 import { checkName } from './naming.js';
-import { TAG_ENDPOINT, type ResourceRef } from './resources.js';
+import { TAG_ENDPOINT, TAG_MODEL_URI, type ResourceRef } from './resources.js';
 import type { WaitSettings } from './waiter.js';
 
 export interface VariantStatus {
@@ -93,10 +92,27 @@ export interface DeploymentSummary {
   readonly status: string;
   readonly createdAt: string | null;
   readonly modifiedAt: string | null;
+  /** Whether mlmodel made it (its `mlmodel:endpoint` tag); null when tags were not read (`all`). */
+  readonly mlmodel: boolean | null;
+  /** The model it was deployed from (`mlmodel:model-uri` tag), when known. */
+  readonly modelUri: string | null;
 }
 
-export async function listDeployments(session: AwsSession, opts: { nameContains?: string } = {}): Promise<DeploymentSummary[]> {
-  const out: DeploymentSummary[] = [];
+export interface ListOptions {
+  readonly nameContains?: string;
+  /** Every endpoint in the region, not only mlmodel's (no ListTags calls). */
+  readonly all?: boolean;
+  /** ListTags calls in flight at once (default 8). */
+  readonly concurrency?: number;
+}
+
+/**
+ * The endpoints in the region (ListEndpoints, paged). By default only mlmodel's: those whose
+ * tags (ListTags, one call per endpoint, a few at a time) carry `mlmodel:endpoint`. `all` lists
+ * every endpoint without reading tags.
+ */
+export async function listDeployments(session: AwsSession, opts: ListOptions = {}): Promise<DeploymentSummary[]> {
+  const found: { name: string; arn: string | undefined; status: string; createdAt: string | null; modifiedAt: string | null }[] = [];
   let token: string | undefined;
   do {
     const r = await session.send<ListEndpointsCommandOutput>(
@@ -104,8 +120,9 @@ export async function listDeployments(session: AwsSession, opts: { nameContains?
       new ListEndpointsCommand({ MaxResults: 100, ...(opts.nameContains ? { NameContains: opts.nameContains } : {}), ...(token ? { NextToken: token } : {}) }),
     );
     for (const e of r.Endpoints ?? []) {
-      out.push({
+      found.push({
         name: e.EndpointName!,
+        arn: e.EndpointArn,
         status: e.EndpointStatus ?? 'unknown',
         createdAt: e.CreationTime ? new Date(e.CreationTime).toISOString() : null,
         modifiedAt: e.LastModifiedTime ? new Date(e.LastModifiedTime).toISOString() : null,
@@ -113,6 +130,26 @@ export async function listDeployments(session: AwsSession, opts: { nameContains?
     }
     token = r.NextToken;
   } while (token);
+  if (opts.all) return found.map(({ arn: _a, ...e }) => ({ ...e, mlmodel: null, modelUri: null }));
+  const tags: Record<string, string>[] = new Array<Record<string, string>>(found.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < found.length) {
+      const i = next++;
+      try {
+        tags[i] = await tagsOf(session, found[i]!.arn);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        tags[i] = {}; // deleted meanwhile
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 8, found.length)) }, worker));
+  const out: DeploymentSummary[] = [];
+  found.forEach(({ arn: _a, ...e }, i) => {
+    const t = tags[i] ?? {};
+    if (TAG_ENDPOINT in t) out.push({ ...e, mlmodel: true, modelUri: t[TAG_MODEL_URI] ?? null });
+  });
   return out;
 }
 
@@ -159,8 +196,8 @@ export async function deleteDeployment(
   }
 
   status(`deleting endpoint ${name}`);
-  await session.send('sagemaker', new DeleteEndpointCommand({ EndpointName: name }));
-  await waitEndpointGone(session, name, wait, status);
+  // SageMaker refuses DeleteEndpoint while the endpoint is Creating/Updating: wait (bounded) first
+  await deleteEndpoint(session, name, wait, status);
   removed.push({ kind: 'endpoint', name });
   if (config) {
     await removeResource(session, { kind: 'endpoint-config', name: config.EndpointConfigName! }, wait);

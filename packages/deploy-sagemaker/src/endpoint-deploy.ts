@@ -28,6 +28,8 @@ import {
   DescribeEndpointConfigCommand,
   UpdateEndpointCommand,
   UpdateEndpointWeightsAndCapacitiesCommand,
+  type AsyncInferenceConfig,
+  type DataCaptureConfig,
   type DescribeEndpointCommandOutput,
   type DescribeEndpointConfigCommandOutput,
   type ProductionVariant,
@@ -72,7 +74,8 @@ export interface EndpointOptions {
   readonly instanceType?: string;
   readonly instanceCount?: number;
   readonly serverless?: { readonly memorySizeMb: number; readonly maxConcurrency: number };
-  readonly asyncInference?: { readonly outputPath: string; readonly maxConcurrentInvocationsPerInstance?: number };
+  /** Async inference: results under `outputPath`, failures under `failurePath` (default `<outputPath>/failures`). */
+  readonly asyncInference?: { readonly outputPath: string; readonly failurePath?: string; readonly maxConcurrentInvocationsPerInstance?: number };
   readonly dataCapture?: { readonly destination: string; readonly samplingPercent?: number };
   readonly vpc?: { readonly subnets: readonly string[]; readonly securityGroupIds: readonly string[] };
   readonly env?: Readonly<Record<string, string>>;
@@ -85,6 +88,11 @@ export interface EndpointOptions {
   /** Keep superseded configs, models and archives (MLflow's archive=True). */
   readonly keepSuperseded?: boolean;
   readonly wait?: WaitSettings;
+  /**
+   * How long a failed create's rollback waits for the endpoint to leave Creating, since SageMaker
+   * refuses to delete it before (default: `wait.timeoutMs`).
+   */
+  readonly cleanupTimeoutMs?: number;
   readonly onStatus?: (line: string) => void;
 }
 
@@ -141,6 +149,10 @@ function checkOptions(o: EndpointOptions): void {
     throw new SageMakerDeployError(`--instance-count must be a positive integer, got ${o.instanceCount}`);
   if (o.asyncInference && !/^s3:\/\/[^/]+/.test(o.asyncInference.outputPath))
     throw new SageMakerDeployError(`--async-output-path must be an s3:// URI, got ${o.asyncInference.outputPath}`);
+  if (o.asyncInference?.failurePath !== undefined && !/^s3:\/\/[^/]+/.test(o.asyncInference.failurePath))
+    throw new SageMakerDeployError(`--async-failure-path must be an s3:// URI, got ${o.asyncInference.failurePath}`);
+  if (o.cleanupTimeoutMs !== undefined && !(o.cleanupTimeoutMs > 0))
+    throw new SageMakerDeployError(`--cleanup-timeout must be positive, got ${o.cleanupTimeoutMs}`);
   if (o.dataCapture && !/^s3:\/\/[^/]+/.test(o.dataCapture.destination))
     throw new SageMakerDeployError(`--data-capture must be an s3:// URI, got ${o.dataCapture.destination}`);
   if (o.autoScaling) {
@@ -322,10 +334,36 @@ export async function deployEndpoint(session: AwsSession, o: EndpointOptions): P
   const ownTags = { [TAG_ENDPOINT]: name, [TAG_MODEL_URI]: tagValue(model.uri), [TAG_CREATED_BY]: 'mlmodel deploy sagemaker' };
   const tags = tagList({ ...(o.tags ?? {}), ...ownTags });
 
+  // endpoint-level settings: given, else (update) the ones the endpoint has now, so that an update
+  // does not silently turn an async endpoint into a real-time one or stop its data capture
+  const asyncConfig: AsyncInferenceConfig | undefined = o.asyncInference
+    ? {
+        OutputConfig: {
+          S3OutputPath: o.asyncInference.outputPath,
+          S3FailurePath: o.asyncInference.failurePath ?? `${o.asyncInference.outputPath.replace(/\/+$/, '')}/failures`,
+        },
+        ...(o.asyncInference.maxConcurrentInvocationsPerInstance
+          ? { ClientConfig: { MaxConcurrentInvocationsPerInstance: o.asyncInference.maxConcurrentInvocationsPerInstance } }
+          : {}),
+      }
+    : oldConfig?.AsyncInferenceConfig;
+  const captureConfig: DataCaptureConfig | undefined = o.dataCapture
+    ? {
+        EnableCapture: true,
+        InitialSamplingPercentage: o.dataCapture.samplingPercent ?? 100,
+        DestinationS3Uri: o.dataCapture.destination,
+        CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+      }
+    : oldConfig?.DataCaptureConfig;
+  if (o.serverless && asyncConfig) throw new SageMakerDeployError(`endpoint ${name} is asynchronous: a serverless variant cannot be added to it`);
+  if (!o.asyncInference && asyncConfig) status(`keeping the endpoint's async inference (results under ${asyncConfig.OutputConfig?.S3OutputPath ?? '?'})`);
+  if (!o.dataCapture && captureConfig) status(`keeping the endpoint's data capture (to ${captureConfig.DestinationS3Uri ?? '?'})`);
+
   const created = new CreatedResources();
   const fail = async (e: unknown, what: { failureReason?: string | null; rolledBack?: boolean } = {}): Promise<never> => {
     status(`deploy failed: ${(e as Error).message}; removing what it created`);
-    const cleanup = await rollback(session, created.list(), wait, status);
+    const cleanupWait = o.cleanupTimeoutMs !== undefined ? { ...wait, timeoutMs: o.cleanupTimeoutMs } : wait;
+    const cleanup = await rollback(session, created.list(), cleanupWait, status);
     const message = e instanceof Error ? e.message : String(e);
     throw new DeploymentFailedError(message, { endpointName: name, ...what, cleanup, cause: e });
   };
@@ -373,26 +411,8 @@ export async function deployEndpoint(session: AwsSession, o: EndpointOptions): P
       new CreateEndpointConfigCommand({
         EndpointConfigName: configName,
         ProductionVariants: variants,
-        ...(o.asyncInference
-          ? {
-              AsyncInferenceConfig: {
-                OutputConfig: { S3OutputPath: o.asyncInference.outputPath },
-                ...(o.asyncInference.maxConcurrentInvocationsPerInstance
-                  ? { ClientConfig: { MaxConcurrentInvocationsPerInstance: o.asyncInference.maxConcurrentInvocationsPerInstance } }
-                  : {}),
-              },
-            }
-          : {}),
-        ...(o.dataCapture
-          ? {
-              DataCaptureConfig: {
-                EnableCapture: true,
-                InitialSamplingPercentage: o.dataCapture.samplingPercent ?? 100,
-                DestinationS3Uri: o.dataCapture.destination,
-                CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
-              },
-            }
-          : {}),
+        ...(asyncConfig ? { AsyncInferenceConfig: asyncConfig } : {}),
+        ...(captureConfig ? { DataCaptureConfig: captureConfig } : {}),
         Tags: tags,
       }),
     );

@@ -45,12 +45,17 @@ export class AwsRequestError extends SageMakerDeployError {
 export interface CleanupReport {
   readonly removed: readonly ResourceRef[];
   readonly failed: readonly { readonly resource: ResourceRef; readonly reason: string }[];
+  /** Left on purpose: the endpoint `keptFor` could not be removed and still uses them. */
+  readonly kept?: readonly ResourceRef[];
+  readonly keptFor?: string;
 }
 
 export function describeCleanup(c: CleanupReport): string {
   const removed = c.removed.length === 0 ? 'nothing to remove' : `removed ${c.removed.map((r) => `${r.kind} ${r.name}`).join(', ')}`;
   const failed = c.failed.length === 0 ? '' : `; could NOT remove ${c.failed.map((f) => `${f.resource.kind} ${f.resource.name} (${f.reason})`).join(', ')}`;
-  return `${removed}${failed}`;
+  const kept =
+    c.kept && c.kept.length > 0 ? `; kept ${c.kept.map((r) => `${r.kind} ${r.name}`).join(', ')} because endpoint ${c.keptFor ?? '?'} still uses them` : '';
+  return `${removed}${failed}${kept}`;
 }
 
 /**

@@ -24,7 +24,7 @@ export {
 export { checkName, truncateName, uniqueName, defaultBucket, repositoryNameFor, endpointNameFor, MAX_NAME_LENGTH } from './naming.js';
 export { createModelArchive, extractModelArchive, type ModelArchive } from './model-archive.js';
 export { waitFor, DEFAULT_POLL_INTERVAL_MS, DEFAULT_TIMEOUT_MS, type WaitSettings } from './waiter.js';
-export { rollback, removeResource, scalableTargetId, SCALABLE_DIMENSION } from './cleanup.js';
+export { rollback, removeResource, deleteEndpoint, waitEndpointDeletable, scalableTargetId, SCALABLE_DIMENSION } from './cleanup.js';
 export { executionRoleFor, type CallerIdentity } from './setup.js';
 export {
   deployEndpoint,
@@ -44,9 +44,20 @@ export {
   type EndpointStatus,
   type VariantStatus,
   type DeploymentSummary,
+  type ListOptions,
   type DeleteResult,
 } from './endpoint-admin.js';
-export { invokeEndpoint, type InvokeOptions, type InvokeResult } from './invoke.js';
+export {
+  invokeEndpoint,
+  invokeEndpointAsync,
+  predict,
+  type InvokeOptions,
+  type InvokeResult,
+  type AsyncInvokeOptions,
+  type AsyncInvokeResult,
+  type PredictOptions,
+  type PredictResult,
+} from './invoke.js';
 export { runTransformJob, readS3Object, DEFAULT_TRANSFORM_INSTANCE_TYPE, type TransformOptions, type TransformResult } from './transform-job.js';
 export { buildAndPush, decodeAuthorizationToken, type BuildAndPushOptions, type BuildAndPushResult } from './ecr-push.js';
 export { runLocal, DEFAULT_READY_TIMEOUT_MS, type LocalContainer, type RunLocalOptions } from './run-local.js';

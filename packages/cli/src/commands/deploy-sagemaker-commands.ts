@@ -68,6 +68,7 @@ function endpointOptions(cmd: Command): Command {
     .option('--serverless-memory <mb>', 'serverless endpoint with this memory: 1024, 2048, …, 6144', integerOption('--serverless-memory', 1))
     .option('--serverless-concurrency <n>', 'serverless: most concurrent invocations (default 5)', integerOption('--serverless-concurrency', 1))
     .option('--async-output-path <s3uri>', 'asynchronous inference, results written under this s3:// path')
+    .option('--async-failure-path <s3uri>', 'asynchronous: errors written under this s3:// path (default <async-output-path>/failures)')
     .option('--async-max-concurrent <n>', 'asynchronous: most concurrent invocations per instance', integerOption('--async-max-concurrent', 1))
     .option('--data-capture <s3uri>', 'capture requests and responses to this s3:// path')
     .option('--data-capture-percent <n>', 'share of requests captured (default 100)', integerOption('--data-capture-percent', 0))
@@ -122,6 +123,11 @@ export function registerSageMakerCommands(deploy: Command, io: Io, result: { cod
         .option('--initial-weight <w>', 'add: traffic weight of the new variant (default 0)', numberOption('--initial-weight'));
     }
     cmd.option('--traffic <weights>', 'after the deploy, set variant weights, e.g. v1=90,v2=10 (variants not named keep theirs)');
+    cmd.option(
+      '--cleanup-timeout <seconds>',
+      'a failed deploy waits this long for the endpoint to leave Creating before removing it, since SageMaker refuses earlier (default: --timeout)',
+      secondsOption('--cleanup-timeout'),
+    );
     awsOptions(waitOptions(endpointOptions(cmd))).action((opts: SageMakerCliOptions) => run(name, opts));
   }
 
@@ -142,21 +148,33 @@ export function registerSageMakerCommands(deploy: Command, io: Io, result: { cod
       .requiredOption('-n, --name <endpoint>', 'the endpoint'),
   ).action((opts: SageMakerCliOptions) => run('status', opts));
 
-  awsOptions(sm.command('list').description('the endpoints in the region').option('--name-contains <text>', 'only endpoints whose name contains this')).action(
-    (opts: SageMakerCliOptions) => run('list', opts),
-  );
+  awsOptions(
+    sm
+      .command('list')
+      .description('the endpoints mlmodel made in the region (by their mlmodel:endpoint tag); --all for every endpoint')
+      .option('--name-contains <text>', 'only endpoints whose name contains this')
+      .option('--all', 'every endpoint in the region, not only those mlmodel made'),
+  ).action((opts: SageMakerCliOptions) => run('list', opts));
 
   awsOptions(
     sm
       .command('predict')
-      .description("send a file to an endpoint (the runtime's InvokeEndpoint) and print the answer")
+      .description(
+        'send a file to an endpoint and print the answer: InvokeEndpoint, or for an async endpoint InvokeEndpointAsync (the request uploaded to S3, the result polled)',
+      )
       .requiredOption('-n, --name <endpoint>', 'the endpoint')
       .requiredOption('-i, --input-path <file>', 'the request body: JSON, CSV or Parquet (by extension or -t); - for stdin')
       .option('-t, --content-type <type>', 'json, csv, parquet, arrow, or a MIME type')
       .option('--accept <type>', 'Accept header')
       .option('--target-variant <name>', 'send to this variant')
       .option('--custom-attributes <text>', 'X-Amzn-SageMaker-Custom-Attributes')
-      .option('-o, --output-path <file>', 'write the answer here instead of stdout'),
+      .option('-o, --output-path <file>', 'write the answer here instead of stdout')
+      .option('--async', 'call InvokeEndpointAsync (default: when the endpoint has an AsyncInferenceConfig)')
+      .option('--bucket <name>', 'async: upload the request to this bucket (default mlmodel-sagemaker-<region>-<account>)')
+      .option('--input-location <s3uri>', 'async: a request already in S3 (not uploaded, not removed)')
+      .option('--timeout <seconds>', 'async: give up waiting for the result after this long (default 1200)', secondsOption('--timeout'))
+      .option('--poll-interval <seconds>', 'async: between polls of the output location (default 5)', secondsOption('--poll-interval'))
+      .option('-q, --quiet', 'no progress lines on stderr'),
   ).action((opts: SageMakerCliOptions) => run('predict', opts));
 
   awsOptions(

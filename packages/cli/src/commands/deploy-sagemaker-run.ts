@@ -40,6 +40,11 @@ export interface SageMakerCliOptions {
   serverlessMemory?: number;
   serverlessConcurrency?: number;
   asyncOutputPath?: string;
+  asyncFailurePath?: string;
+  cleanupTimeout?: number;
+  async?: boolean;
+  all?: boolean;
+  inputLocation?: string;
   asyncMaxConcurrent?: number;
   dataCapture?: string;
   dataCapturePercent?: number;
@@ -184,6 +189,7 @@ export async function runSageMakerCommand(action: string, o: SageMakerCliOptions
             ? {
                 asyncInference: {
                   outputPath: o.asyncOutputPath,
+                  ...(o.asyncFailurePath ? { failurePath: o.asyncFailurePath } : {}),
                   ...(o.asyncMaxConcurrent ? { maxConcurrentInvocationsPerInstance: o.asyncMaxConcurrent } : {}),
                 },
               }
@@ -198,6 +204,7 @@ export async function runSageMakerCommand(action: string, o: SageMakerCliOptions
           ...(o.traffic ? { traffic: sm.parseTraffic(o.traffic) } : {}),
           ...(autoScaling ? { autoScaling } : {}),
           ...(o.keepSuperseded ? { keepSuperseded: true } : {}),
+          ...(o.cleanupTimeout !== undefined ? { cleanupTimeoutMs: o.cleanupTimeout * 1000 } : {}),
           wait,
           onStatus: status,
         });
@@ -250,14 +257,21 @@ export async function runSageMakerCommand(action: string, o: SageMakerCliOptions
         return 0;
       }
       case 'list': {
-        const l = await sm.listDeployments(session, o.nameContains ? { nameContains: o.nameContains } : {});
+        const l = await sm.listDeployments(session, { ...(o.nameContains ? { nameContains: o.nameContains } : {}), ...(o.all ? { all: true } : {}) });
         if (o.json) io.out(toJson(l));
-        else if (l.length === 0) io.out('no endpoints');
-        else
+        else if (l.length === 0) io.out(o.all ? 'no endpoints' : 'no endpoints made by mlmodel (--all lists every endpoint)');
+        else if (o.all)
           io.out(
             table(
               ['ENDPOINT', 'STATUS', 'MODIFIED'],
               l.map((e) => [e.name, e.status, e.modifiedAt ?? '-']),
+            ),
+          );
+        else
+          io.out(
+            table(
+              ['ENDPOINT', 'STATUS', 'MODIFIED', 'MODEL'],
+              l.map((e) => [e.name, e.status, e.modifiedAt ?? '-', e.modelUri ?? '-']),
             ),
           );
         return 0;
@@ -270,7 +284,7 @@ export async function runSageMakerCommand(action: string, o: SageMakerCliOptions
         } catch (e) {
           throw new InvalidArgumentError(`cannot read --input-path ${path}: ${(e as Error).message}`);
         }
-        const r = await sm.invokeEndpoint(session, {
+        const r = await sm.predict(session, {
           endpointName: o.name!,
           body,
           fileName: path === '-' ? 'stdin.json' : path,
@@ -278,11 +292,26 @@ export async function runSageMakerCommand(action: string, o: SageMakerCliOptions
           ...(o.accept ? { accept: o.accept } : {}),
           ...(o.targetVariant ? { targetVariant: o.targetVariant } : {}),
           ...(o.customAttributes ? { customAttributes: o.customAttributes } : {}),
+          ...(o.async ? { async: true } : {}),
+          ...(o.bucket ? { bucket: o.bucket } : {}),
+          ...(o.inputLocation ? { inputLocation: o.inputLocation } : {}),
+          wait,
+          onStatus: status,
         });
-        status(`answered by variant ${r.invokedVariant ?? '?'} (${r.contentType ?? 'no content type'})`);
+        if (r.mode === 'async') status(`async request ${r.inferenceId ?? '?'} answered: ${r.outputLocation} (${r.contentType ?? 'no content type'})`);
+        else status(`answered by variant ${r.invokedVariant ?? '?'} (${r.contentType ?? 'no content type'})`);
         if (o.outputPath) await writeFile(o.outputPath, r.body);
-        else if (o.json) io.out(toJson({ contentType: r.contentType, invokedVariant: r.invokedVariant, body: r.body.toString('utf8') }));
-        else io.out(r.body.toString('utf8'));
+        else if (o.json) {
+          io.out(
+            toJson({
+              contentType: r.contentType,
+              ...(r.mode === 'async'
+                ? { inferenceId: r.inferenceId, outputLocation: r.outputLocation, failureLocation: r.failureLocation }
+                : { invokedVariant: r.invokedVariant }),
+              body: r.body.toString('utf8'),
+            }),
+          );
+        } else io.out(r.body.toString('utf8'));
         return 0;
       }
       case 'batch-transform': {

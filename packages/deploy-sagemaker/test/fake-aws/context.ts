@@ -18,6 +18,8 @@ export interface Behaviour {
   nextUpdate: Outcome[];
   /** Polls a transform job's Describe reports InProgress at least (default 1). */
   transformPolls: number;
+  /** Milliseconds before an InvokeEndpointAsync request is run and its output (or failure) written to S3 (default 30). */
+  asyncDelayMs: number;
 }
 
 export interface FakeContext {
@@ -30,6 +32,8 @@ export interface FakeContext {
   callerArn: string;
   /** Container base URLs by image: InvokeEndpoint and transform jobs send requests there. */
   readonly containers: Map<string, string>;
+  /** Timers of queued async invocations (cleared when the fake stops). */
+  readonly timers: Set<NodeJS.Timeout>;
 }
 
 export function arn(ctx: FakeContext, region: string, service: string, resource: string): string {

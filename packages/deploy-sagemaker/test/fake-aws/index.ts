@@ -6,7 +6,9 @@
  * - AWS JSON 1.1 routed by `X-Amz-Target`: `SageMaker.*`, `AmazonEC2ContainerRegistry_V20150921.*`,
  *   `AnyScaleFrontendService.*` (Application Auto Scaling);
  * - awsQuery for STS (form `Action=GetCallerIdentity`, XML answers);
- * - REST for the SageMaker runtime (`POST /endpoints/{name}/invocations`) and S3 (path-style XML).
+ * - REST for the SageMaker runtime (`POST /endpoints/{name}/invocations`, and
+ *   `/async-invocations`: 202, the output written to S3 after `behaviour.asyncDelayMs`) and S3
+ *   (path-style XML).
  *
  * Every request must carry a SigV4 Authorization header whose credential scope names the service
  * the request is for (the HMAC itself is not verified). Tests steer it: transitions that take N
@@ -21,7 +23,7 @@ import { type Behaviour, type FakeContext } from './context.js';
 import { autoScaling, ecr, stsAnswer, stsError } from './others.js';
 import { AwsFault, parseSigV4, readBody, sendJson, sendJsonError, sendXml, type SigV4 } from './protocol.js';
 import { handleS3, s3Error, s3Operation } from './s3.js';
-import { invokeEndpoint, peekEndpoint, sagemakerControl } from './sagemaker.js';
+import { invokeEndpoint, invokeEndpointAsync, peekEndpoint, sagemakerControl } from './sagemaker.js';
 import { FakeAwsState } from './state.js';
 
 export { FakeAwsState } from './state.js';
@@ -48,7 +50,16 @@ interface Injected {
 
 export class FakeAws {
   readonly state = new FakeAwsState();
-  readonly behaviour: Behaviour = { createPolls: 2, updatePolls: 2, deletePolls: 1, nextCreate: [], nextUpdate: [], transformPolls: 1 };
+  readonly behaviour: Behaviour = {
+    createPolls: 2,
+    updatePolls: 2,
+    deletePolls: 1,
+    nextCreate: [],
+    nextUpdate: [],
+    transformPolls: 1,
+    asyncDelayMs: 30,
+  };
+  readonly #timers = new Set<NodeJS.Timeout>();
   readonly containers = new Map<string, string>();
   readonly account: string;
   readonly region: string;
@@ -69,6 +80,7 @@ export class FakeAws {
       registryPassword: opts.registryPassword ?? 'fake-ecr-password',
       callerArn: opts.callerArn ?? `arn:aws:sts::${this.account}:assumed-role/MlmodelDeployer/tests`,
       containers: this.containers,
+      timers: this.#timers,
     };
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((e: unknown) => {
@@ -92,6 +104,8 @@ export class FakeAws {
   }
 
   async stop(): Promise<void> {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
@@ -221,6 +235,29 @@ export class FakeAws {
         });
         this.#inject('InvokeEndpoint');
         const a = await invokeEndpoint(this.ctx, sig.region, endpoint, req.headers, body);
+        res.writeHead(a.status, { ...a.headers, 'content-length': String(a.body.length), 'x-amzn-requestid': 'fake' });
+        res.end(a.body);
+      } catch (e) {
+        const f = e instanceof AwsFault ? e : new AwsFault('InternalFailure', String(e), 500);
+        sendJson(res, f.status, { message: f.message }, { 'x-amzn-errortype': f.code, 'content-type': 'application/json' });
+      }
+      return;
+    }
+
+    const invokeAsync = /^\/endpoints\/([^/]+)\/async-invocations$/.exec(url.pathname);
+    if (invokeAsync && req.method === 'POST' && sig?.service === 'sagemaker') {
+      const endpoint = decodeURIComponent(invokeAsync[1]!);
+      try {
+        this.#checkSignature(sig, 'sagemaker');
+        this.state.calls.push({
+          service: 'sagemaker-runtime',
+          operation: 'InvokeEndpointAsync',
+          params: { EndpointName: endpoint, InputLocation: req.headers['x-amzn-sagemaker-inputlocation'] },
+          region: sig.region,
+          accessKeyId: sig.accessKeyId,
+        });
+        this.#inject('InvokeEndpointAsync');
+        const a = invokeEndpointAsync(this.ctx, endpoint, req.headers, body);
         res.writeHead(a.status, { ...a.headers, 'content-length': String(a.body.length), 'x-amzn-requestid': 'fake' });
         res.end(a.body);
       } catch (e) {

@@ -4,13 +4,18 @@
  * against a real container the way SageMaker does: /execution-parameters first, input split by
  * line, batched by strategy and payload, outputs assembled by line). Endpoints move through
  * Creating/Updating/Deleting for a number of DescribeEndpoint polls the test sets, and end as the
- * test says: InService, Failed with a reason, rolled back with a reason, or never.
+ * test says: InService, Failed with a reason, rolled back with a reason, or never. As SageMaker
+ * does, DeleteEndpoint is refused while an endpoint is Creating, Updating, SystemUpdating or
+ * RollingBack. InvokeEndpointAsync (REST, 202) queues the request: after a delay it reads the
+ * input from S3, runs it against the real container and writes the output, or the failure,
+ * to S3 under the endpoint config's AsyncInferenceConfig paths.
  * FAKE: a test double of AWS, not SageMaker.
  */
+import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { AwsFault, epochSeconds } from './protocol.js';
 import { arn, type FakeContext } from './context.js';
-import type { FakeEndpoint, FakeEndpointConfig, FakeLiveVariant, FakeTag, FakeTransformJob, Outcome } from './state.js';
+import type { FakeAsyncInvocation, FakeEndpoint, FakeEndpointConfig, FakeLiveVariant, FakeTag, FakeTransformJob, Outcome } from './state.js';
 
 type Params = Record<string, unknown>;
 
@@ -48,6 +53,7 @@ function advance(ctx: FakeContext, e: FakeEndpoint): void {
   e.LastModifiedTime = epochSeconds();
   if (e.EndpointStatus === 'Deleting') {
     ctx.state.endpoints.delete(e.EndpointName);
+    ctx.state.tags.delete(e.EndpointArn);
     return;
   }
   if (p.outcome.kind === 'fail') {
@@ -78,7 +84,8 @@ function advance(ctx: FakeContext, e: FakeEndpoint): void {
   }
 }
 
-function endpointOut(e: FakeEndpoint): Params {
+function endpointOut(ctx: FakeContext, e: FakeEndpoint): Params {
+  const asyncConfig = ctx.state.endpointConfigs.get(e.EndpointConfigName)?.AsyncInferenceConfig;
   return {
     EndpointName: e.EndpointName,
     EndpointArn: e.EndpointArn,
@@ -86,10 +93,14 @@ function endpointOut(e: FakeEndpoint): Params {
     EndpointStatus: e.EndpointStatus,
     ...(e.FailureReason ? { FailureReason: e.FailureReason } : {}),
     ProductionVariants: e.EndpointStatus === 'Creating' || e.EndpointStatus === 'Failed' ? [] : e.ProductionVariants,
+    ...(asyncConfig ? { AsyncInferenceConfig: asyncConfig } : {}),
     CreationTime: e.CreationTime,
     LastModifiedTime: e.LastModifiedTime,
   };
 }
+
+/** States in which SageMaker refuses DeleteEndpoint (and UpdateEndpoint) with "Cannot update in-progress endpoint". */
+const IN_PROGRESS = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack']);
 
 function consume(list: Outcome[]): Outcome {
   return list.shift() ?? { kind: 'ok' };
@@ -207,7 +218,7 @@ export function sagemakerControl(ctx: FakeContext, region: string, op: string, p
       if (!e) throw notFound('endpoint', arn(ctx, region, 'sagemaker', `endpoint/${name.toLowerCase()}`));
       advance(ctx, e);
       if (!s.endpoints.has(name)) throw notFound('endpoint', e.EndpointArn);
-      return endpointOut(e);
+      return endpointOut(ctx, e);
     }
     case 'UpdateEndpoint': {
       const name = str('EndpointName');
@@ -245,9 +256,11 @@ export function sagemakerControl(ctx: FakeContext, region: string, op: string, p
       const name = str('EndpointName');
       const e = s.endpoints.get(name);
       if (!e) throw notFound('endpoint', arn(ctx, region, 'sagemaker', `endpoint/${name.toLowerCase()}`));
+      // SageMaker's answer to a delete of an endpoint in transition (the same one UpdateEndpoint gives)
+      if (IN_PROGRESS.has(e.EndpointStatus)) throw new AwsFault('ValidationException', `Cannot update in-progress endpoint "${e.EndpointArn}".`);
+      if (e.EndpointStatus === 'Deleting') return {};
       e.EndpointStatus = 'Deleting';
       e.pending = { pollsLeft: ctx.behaviour.deletePolls, outcome: { kind: 'ok' } };
-      s.tags.delete(e.EndpointArn);
       return {};
     }
     case 'ListEndpoints': {
@@ -447,6 +460,10 @@ export async function invokeEndpoint(
     throw new AwsFault('ValidationError', `Endpoint ${endpoint} of account ${ctx.account} not found.`);
   }
   const config = ctx.state.endpointConfigs.get(e.EndpointConfigName);
+  if (config?.AsyncInferenceConfig) {
+    // FAKE: the exact wording of AWS's refusal is not documented; the error type is the runtime's ValidationError
+    throw new AwsFault('ValidationError', `Endpoint ${endpoint} of account ${ctx.account} is an asynchronous endpoint: call InvokeEndpointAsync.`);
+  }
   const target = headers['x-amzn-sagemaker-target-variant'] as string | undefined;
   let variant: FakeLiveVariant | undefined;
   if (target) {
@@ -487,5 +504,98 @@ export async function invokeEndpoint(
 /** DescribeEndpoint without advancing (for tests). */
 export function peekEndpoint(ctx: FakeContext, name: string): Params | null {
   const e = ctx.state.endpoints.get(name);
-  return e ? endpointOut(e) : null;
+  return e ? endpointOut(ctx, e) : null;
+}
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function joinS3(prefix: string, name: string): string {
+  return `${prefix.replace(/\/+$/, '')}/${name}`;
+}
+
+/** Put `body` at an s3:// URI of the fake S3 (false when the bucket does not exist). */
+function putS3(ctx: FakeContext, uri: string, body: Buffer, contentType: string): boolean {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  const bucket = m ? ctx.state.buckets.get(m[1]!) : undefined;
+  if (!bucket) return false;
+  bucket.objects.set(m![2]!, { body, contentType, tags: {} });
+  return true;
+}
+
+/**
+ * The runtime's InvokeEndpointAsync: checks the endpoint (InService, with an AsyncInferenceConfig)
+ * and the request (X-Amzn-SageMaker-InputLocation, or an inline body), answers 202 with the
+ * InferenceId and the OutputLocation/FailureLocation headers, and after `asyncDelayMs` runs the
+ * request against the variant's real container: `<S3OutputPath>/<id>.out` on success,
+ * `<S3FailurePath>/<id>-error.out` on failure.
+ */
+export function invokeEndpointAsync(ctx: FakeContext, endpoint: string, headers: Record<string, string | string[] | undefined>, body: Buffer): RuntimeAnswer {
+  const e = ctx.state.endpoints.get(endpoint);
+  if (!e || e.EndpointStatus !== 'InService') throw new AwsFault('ValidationError', `Endpoint ${endpoint} of account ${ctx.account} not found.`);
+  const config = ctx.state.endpointConfigs.get(e.EndpointConfigName);
+  const asyncConfig = config?.AsyncInferenceConfig as { OutputConfig?: { S3OutputPath?: string; S3FailurePath?: string } } | undefined;
+  const outputPath = asyncConfig?.OutputConfig?.S3OutputPath;
+  if (!outputPath)
+    throw new AwsFault('ValidationError', `Endpoint ${endpoint} of account ${ctx.account} is not an asynchronous endpoint: call InvokeEndpoint.`);
+  const inputLocation = header(headers, 'x-amzn-sagemaker-inputlocation');
+  if (!inputLocation && body.length === 0) throw new AwsFault('ValidationError', 'Either InputLocation or Body must be provided.');
+  if (inputLocation && body.length > 0) throw new AwsFault('ValidationError', 'InputLocation and Body are mutually exclusive.');
+  if (inputLocation && !/^s3:\/\/[^/]+\/.+/.test(inputLocation)) throw new AwsFault('ValidationError', `InputLocation ${inputLocation} is not a valid S3 URI.`);
+  const inferenceId = header(headers, 'x-amzn-sagemaker-inference-id') ?? randomUUID();
+  const failurePath = asyncConfig?.OutputConfig?.S3FailurePath;
+  const contentType = header(headers, 'x-amzn-sagemaker-content-type') ?? null;
+  const accept = header(headers, 'x-amzn-sagemaker-accept');
+  const inv: FakeAsyncInvocation = {
+    inferenceId,
+    endpoint,
+    inputLocation: inputLocation ?? '<inline body>',
+    contentType,
+    outputLocation: joinS3(outputPath, `${inferenceId}.out`),
+    failureLocation: failurePath ? joinS3(failurePath, `${inferenceId}-error.out`) : null,
+    status: 'queued',
+  };
+  ctx.state.asyncInvocations.push(inv);
+  const variant = e.ProductionVariants[0]!;
+  const model = ctx.state.models.get(config!.ProductionVariants.find((v) => v.VariantName === variant.VariantName)?.ModelName ?? '');
+  const container = model ? ctx.containers.get(model.PrimaryContainer.Image) : undefined;
+  const run = async (): Promise<{ ok: boolean; body: Buffer; contentType: string }> => {
+    let input = body;
+    if (inputLocation) {
+      const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(inputLocation)!;
+      const o = ctx.state.buckets.get(m[1]!)?.objects.get(m[2]!);
+      if (!o) return { ok: false, body: Buffer.from(`ClientError: could not read the input at ${inputLocation}: NoSuchKey`), contentType: 'text/plain' };
+      input = o.body;
+    }
+    if (!container) return { ok: false, body: Buffer.from('no container answers for the model (the test did not start one)'), contentType: 'text/plain' };
+    const r = await fetch(`${container}/invocations`, {
+      method: 'POST',
+      headers: { ...(contentType ? { 'content-type': contentType } : {}), ...(accept ? { accept } : {}) },
+      body: input,
+    });
+    const out = Buffer.from(await r.arrayBuffer());
+    if (!r.ok)
+      return {
+        ok: false,
+        body: Buffer.from(`Received client error (${r.status}) from primary with message "${out.toString('utf8')}".`),
+        contentType: 'text/plain',
+      };
+    return { ok: true, body: out, contentType: r.headers.get('content-type') ?? 'application/octet-stream' };
+  };
+  const timer = setTimeout(() => {
+    ctx.timers.delete(timer);
+    void run()
+      .catch((err: unknown) => ({ ok: false, body: Buffer.from(`InternalFailure: ${(err as Error).message}`), contentType: 'text/plain' }))
+      .then((r) => {
+        inv.status = r.ok ? 'done' : 'failed';
+        if (r.ok) putS3(ctx, inv.outputLocation, r.body, r.contentType);
+        else if (inv.failureLocation) putS3(ctx, inv.failureLocation, r.body, r.contentType);
+      });
+  }, ctx.behaviour.asyncDelayMs);
+  ctx.timers.add(timer);
+  const h: Record<string, string> = { 'content-type': 'application/json', 'x-amzn-sagemaker-outputlocation': inv.outputLocation };
+  if (inv.failureLocation) h['x-amzn-sagemaker-failurelocation'] = inv.failureLocation;
+  return { status: 202, headers: h, body: Buffer.from(JSON.stringify({ InferenceId: inferenceId })) };
 }

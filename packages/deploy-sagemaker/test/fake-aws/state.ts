@@ -112,6 +112,17 @@ export interface FakeScalingPolicy {
   TargetTrackingScalingPolicyConfiguration?: unknown;
 }
 
+/** One InvokeEndpointAsync request, as the fake queued and ran it. */
+export interface FakeAsyncInvocation {
+  readonly inferenceId: string;
+  readonly endpoint: string;
+  readonly inputLocation: string;
+  readonly contentType: string | null;
+  readonly outputLocation: string;
+  readonly failureLocation: string | null;
+  status: 'queued' | 'done' | 'failed';
+}
+
 export interface FakeCall {
   readonly service: string;
   readonly operation: string;
@@ -141,6 +152,7 @@ export class FakeAwsState {
   readonly scalableTargets = new Map<string, FakeScalableTarget>();
   readonly scalingPolicies = new Map<string, FakeScalingPolicy>();
   readonly tags = new Map<string, FakeTag[]>();
+  readonly asyncInvocations: FakeAsyncInvocation[] = [];
   readonly calls: FakeCall[] = [];
 
   /** Everything that exists now, by kind (objects as s3:// URIs): what a test compares to "nothing left". */
