@@ -108,11 +108,4 @@ export function redact(text: string, secrets: Iterable<string> = []): string {
     .replace(/(password|token|secret)("?\s*[:=]\s*"?)([^"\s,;&]{8,})/gi, '$1$2***');
 }
 
-/** One line: inner newlines joined by ` | `. */
-export function oneLine(message: string): string {
-  return message
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .join(' | ');
-}
+export { oneLine } from '@mlmodel/format';

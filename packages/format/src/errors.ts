@@ -120,3 +120,15 @@ export class TableWriteError extends MlmodelError {
     this.path = path;
   }
 }
+
+/**
+ * A message that may span lines (a daemon's, a cloud service's, a subprocess's) as one line for a
+ * user error: each line trimmed, blank lines dropped, the rest joined by ` | `.
+ */
+export function oneLine(message: string): string {
+  return message
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' | ');
+}

@@ -28,11 +28,4 @@ export class DockerBuildError extends ImageBuildError {
 /** The runtime to put in the image cannot be assembled (e.g. the packages were not built). */
 export class RuntimeAssemblyError extends ImageBuildError {}
 
-/** One line of a message that may hold several: trimmed, with inner newlines joined by ` | `. */
-export function oneLine(message: string): string {
-  return message
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .join(' | ');
-}
+export { oneLine } from '@mlmodel/format';
