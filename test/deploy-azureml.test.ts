@@ -14,9 +14,13 @@
  * Covered: create (push, model + environment versions, endpoint, deployment, 100% traffic, real
  * predictions through the scoring URI with the endpoint key), blue/green (a second deployment at
  * 0%, checked traffic shifts, update with a traffic shift, delete refused while it takes traffic),
- * failure cleanup (nothing left behind, service error + log tail), timeout, delete (no orphans),
+ * mirrored traffic (create --mirror, copies reaching the shadow's real container, Azure's rules
+ * here and in the fake, kept by live-traffic changes, a failed endpoint PUT, delete refused unless
+ * forced), failure cleanup of a create (nothing left behind, service error + log tail), a failed
+ * update (old version still serving, exactly the new versions left), timeout, delete (no orphans),
  * and the CLI as a child process (dry run, create with its own image build, status, list,
- * predict, logs, traffic, delete, one-line errors, no secret printed).
+ * predict with JSON and CSV, logs of both containers, traffic and --mirror, delete, one-line
+ * errors, no secret printed).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +38,9 @@ import {
   deploymentLogs,
   endpointStatus,
   invokeEndpoint,
+  listEndpoints,
   pushToAcr,
+  putEndpointTraffic,
   setTraffic,
   type DeployOptions,
   type ProbeOptions,
@@ -107,6 +113,16 @@ async function deployOptions(endpoint: string, deployment: string, over: Partial
     settings: { livenessProbe: FAST, readinessProbe: FAST },
     ...over,
   };
+}
+
+/** The value of `read` once `ok` holds (asynchronous logs, fire-and-forget mirror copies), or the last one after 5 s. */
+async function eventually<T>(read: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await read();
+    if (ok(v) || Date.now() - t0 > timeoutMs) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 const armWrites = (): number => fake.calls.filter((c) => c.method !== 'GET' && c.path.includes('/workspaces/')).length;
@@ -211,7 +227,11 @@ describe('library against the fake ARM, the real registry and Azurite', () => {
     expect(answer.deployment).toBe('blue');
     expect(jsonDiff((JSON.parse(answer.body.toString('utf8')) as { predictions: unknown }).predictions, CASE.predictions, 1e-6)).toBeNull();
     // the container's own log, through getLogs
-    const log = await deploymentLogs(ws, 'iris-e2e', 'blue', { tail: 3 });
+    // (the server writes its request line asynchronously, after the answer)
+    const log = await eventually(
+      () => deploymentLogs(ws, 'iris-e2e', 'blue', { tail: 3 }),
+      (l) => /"msg":"request completed"/.test(l),
+    );
     expect(log.trim().split('\n')).toHaveLength(3);
     expect(log).toMatch(/"msg":"request completed"/);
   });
@@ -261,6 +281,187 @@ describe('library against the fake ARM, the real registry and Azurite', () => {
     expect(fake.deployment('iris-e2e', 'blue')).toBeUndefined();
     expect(fake.models.has(`${fake.workspaceId}/models/iris_onnx/versions/1`.toLowerCase())).toBe(false);
     expect((await endpointStatus(ws, 'iris-e2e')).deployments.map((d) => d.name)).toEqual(['green']);
+  });
+
+  it("mirrored traffic: create --mirror, copies reach the shadow and its answers are dropped, Azure's rules checked here and by the service, kept by traffic shifts, delete refused unless forced", async () => {
+    const ws = workspace();
+    status.length = 0;
+    const before = fake.resourceIds();
+    // a shadow deployment next to green (100% live), mirrored 10% as it is created
+    const shadow = await deployOnlineEndpoint(
+      ws,
+      await deployOptions('iris-e2e', 'shadow', { imageTarget: `mlmodel/iris-onnx:shadow-${RUN}`, mirror: { shadow: 10 } }),
+    );
+    expect(shadow.endpoint.traffic).toEqual({ green: 100, shadow: 0 });
+    expect(shadow.endpoint.mirrorTraffic).toEqual({ shadow: 10 });
+    expect((fake.endpoint('iris-e2e')!.properties as { mirrorTraffic: unknown }).mirrorTraffic).toEqual({ shadow: 10 });
+    expect(status.some((l) => /shadow takes 0% of traffic \(now green=100, mirrored 10%\)/.test(l))).toBe(true);
+    // the mirror PUT is a plain ARM call (api-version 2024-04-01) followed through Azure-AsyncOperation like the SDK's
+    const puts = fake.calls.filter((c) => c.method === 'PUT' && c.path.endsWith('/onlineEndpoints/iris-e2e'));
+    expect(puts.at(-1)).toMatchObject({ apiVersion: '2024-04-01', authorized: true });
+    const lastPut = fake.calls.lastIndexOf(puts.at(-1)!);
+    expect(fake.calls.slice(lastPut).some((c) => c.path.includes('/mfeOperationsStatus/'))).toBe(true);
+
+    // 20 requests to the endpoint: all answered by green; 10% (2) copied to shadow, whose real container answers 200
+    const mirroredBefore = fake.mirrored.length;
+    for (let i = 0; i < 20; i++) {
+      const a = await invokeEndpoint(ws, { endpoint: 'iris-e2e', body: JSON.stringify(CASE.request) });
+      expect(a.deployment).toBe('green');
+      expect(jsonDiff((JSON.parse(a.body.toString('utf8')) as { predictions: unknown }).predictions, CASE.predictions, 1e-6)).toBeNull();
+    }
+    const copies = await eventually(
+      () => fake.mirrored.slice(mirroredBefore),
+      (m) => m.length >= 2,
+    );
+    expect(copies).toEqual([
+      { deployment: 'shadow', status: 200 },
+      { deployment: 'shadow', status: 200 },
+    ]);
+    const shadowLog = await eventually(
+      () => deploymentLogs(ws, 'iris-e2e', 'shadow', { tail: 50 }),
+      (l) => (l.match(/"url":"\/invocations".*"status":200/g) ?? []).length >= 2,
+    );
+    expect((shadowLog.match(/"url":"\/invocations".*"status":200/g) ?? []).length).toBe(2);
+    // a request pinned to a deployment is not mirrored
+    await invokeEndpoint(ws, { endpoint: 'iris-e2e', deployment: 'green', body: JSON.stringify(CASE.request) });
+    expect(fake.mirrored.length).toBe(mirroredBefore + 2);
+
+    // Azure's rules, refused before any write
+    const writes = armWrites();
+    await expect(setTraffic(ws, 'iris-e2e', undefined, { shadow: 60 })).rejects.toThrow(/mirrored traffic for shadow must be a whole percentage 0–50, not 60/);
+    await expect(setTraffic(ws, 'iris-e2e', undefined, { purple: 10 })).rejects.toThrow(/has no deployment purple .*mirrored to an existing deployment/);
+    await expect(setTraffic(ws, 'iris-e2e', undefined, { green: 10 })).rejects.toThrow(
+      /deployment green takes 100% of the live traffic, so it cannot also get mirrored traffic/,
+    );
+    await expect(setTraffic(ws, 'iris-e2e', { green: 50, shadow: 50 }, { green: 30, shadow: 30 })).rejects.toThrow(/one deployment only, not green and shadow/);
+    await expect(setTraffic(ws, 'iris-e2e', { green: 90, shadow: 10 })).rejects.toThrow(
+      /deployment shadow receives 10% mirrored traffic on endpoint iris-e2e; .* add --mirror none/,
+    );
+    expect(armWrites()).toBe(writes);
+    // ... and by the service (the fake checks the same rules): the endpoint PUT sent as is
+    await expect(putEndpointTraffic(ws, 'iris-e2e', { green: 100 }, { shadow: 60 })).rejects.toThrow(
+      /^traffic of endpoint iris-e2e failed \(BadArgument\): Mirror traffic values must sum to at most 50 \(they sum to 60\)/,
+    );
+    await expect(putEndpointTraffic(ws, 'iris-e2e', { green: 90, shadow: 10 }, { shadow: 10 })).rejects.toThrow(
+      /\(BadArgument\): Deployment shadow cannot receive both live traffic and mirror traffic/,
+    );
+    await expect(putEndpointTraffic(ws, 'iris-e2e', { green: 100 }, { nope: 10 })).rejects.toThrow(
+      /\(BadArgument\): Mirror traffic can only be set on existing deployments/,
+    );
+
+    // a live-traffic change keeps the mirror (a PUT without mirrorTraffic would switch it off)
+    const kept = await setTraffic(ws, 'iris-e2e', { green: 100 });
+    expect(kept.mirrorTraffic).toEqual({ shadow: 10 });
+    expect((await endpointStatus(ws, 'iris-e2e')).endpoint.mirrorTraffic).toEqual({ shadow: 10 });
+    expect((await listEndpoints(ws)).find((e) => e.name === 'iris-e2e')?.mirrorTraffic).toEqual({ shadow: 10 });
+
+    // a traffic change the service fails: its error comes through the followed operation, the endpoint stays as it was
+    fake.failNextEndpointPut = { code: 'EndpointUpdateFailed', message: 'Traffic update failed: the routing service is busy' };
+    const failed = await setTraffic(ws, 'iris-e2e', undefined, { shadow: 20 }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(AzureMlServiceError);
+    expect((failed as AzureMlServiceError).serviceCode).toBe('EndpointUpdateFailed');
+    expect((failed as Error).message).toBe('traffic of endpoint iris-e2e failed (EndpointUpdateFailed): Traffic update failed: the routing service is busy');
+    expect(fake.endpoint('iris-e2e')!.properties).toMatchObject({
+      provisioningState: 'Failed',
+      traffic: { green: 100, shadow: 0 },
+      mirrorTraffic: { shadow: 10 },
+    });
+
+    // the shadow is not deleted while it is mirrored, unless forced (which stops the mirroring first)
+    await expect(deleteDeployment(ws, { endpoint: 'iris-e2e', deployment: 'shadow' })).rejects.toThrow(
+      /deployment shadow receives 10% mirrored traffic of endpoint iris-e2e: stop it first with `traffic --mirror none`, or pass --force/,
+    );
+    expect(fake.deployment('iris-e2e', 'shadow')).toBeDefined();
+    const forced = await deleteDeployment(ws, { endpoint: 'iris-e2e', deployment: 'shadow', force: true });
+    expect(forced.mirrorTraffic).toEqual({});
+    expect(forced.removed).toEqual([
+      'deployment shadow',
+      expect.stringMatching(/^environment mlmodel-iris_onnx:\d+$/),
+      expect.stringMatching(/^model iris_onnx:\d+$/),
+    ]);
+    expect(fake.endpoint('iris-e2e')!.properties).toMatchObject({ traffic: { green: 100 }, mirrorTraffic: {} });
+    expect(fake.resourceIds()).toEqual(before);
+  });
+
+  it('a failed update reports the service error with the log tail, leaves the old version serving and only the new versions the deployment now refers to', async () => {
+    const ws = workspace();
+    const opts = { modelName: 'iris_upd', imageTarget: `mlmodel/iris-onnx:upd-${RUN}` };
+    const before = fake.resourceIds();
+    const blobsBefore = await azurite.blobs(CONTAINER);
+    const first = await deployOnlineEndpoint(ws, await deployOptions('iris-upd', 'blue', opts));
+    expect(first.created).toEqual(['model iris_upd:1', 'environment mlmodel-iris_upd:1', 'endpoint iris-upd', 'deployment blue']);
+    const key = `${fake.workspaceId}/onlineEndpoints/iris-upd/deployments/blue`.toLowerCase();
+    const container = fake.containers.get(key)!.id;
+    const v1Image = `${registry.address}/mlmodel/iris-onnx@${first.image.digest}`;
+    await invokeEndpoint(ws, { endpoint: 'iris-upd', body: JSON.stringify(CASE.request) });
+    const blobsV1 = await azurite.blobs(CONTAINER);
+
+    fake.failNextDeployment = {
+      code: 'ResourceNotReady',
+      message: 'User container has crashed or terminated: Readiness probe failed: HTTP probe failed with statuscode: 503',
+    };
+    const err = await deployOnlineEndpoint(ws, await deployOptions('iris-upd', 'blue', { ...opts, mode: 'update', traffic: { blue: 100 } })).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AzureMlServiceError);
+    const e = err as AzureMlServiceError;
+    expect(e.serviceCode).toBe('ResourceNotReady');
+    const v2Prefix = /mlmodel\/iris_upd\/2-[a-z0-9]+\/model/.exec(e.message)?.[0];
+    expect(v2Prefix).toBeDefined();
+    expect(e.message).toBe(
+      'deployment blue of endpoint iris-upd failed (ResourceNotReady): User container has crashed or terminated: Readiness probe failed: HTTP probe failed with statuscode: 503' +
+        ' — left in place (deployment blue now refers to them; the instances it had keep serving the previous version until an update succeeds):' +
+        ` model files ${v2Prefix}, model iris_upd:2, environment mlmodel-iris_upd:2; deployment log tail above`,
+    );
+    // the tail of the deployment's log: the running container's own lines
+    expect(e.logsTail.length).toBeGreaterThanOrEqual(3);
+    expect(e.logsTail.join('\n')).toMatch(/"msg":"1 model\(s\) ready in \d+ ms: iris_onnx \(onnx\)"/);
+    expect(e.logsTail.join('\n')).toMatch(/"url":"\/invocations".*"status":200/);
+
+    // the deployment says Failed and names the new versions; the old container still answers through the scoring URI
+    const st = await endpointStatus(ws, 'iris-upd');
+    expect(st.endpoint.traffic).toEqual({ blue: 100 });
+    expect(st.deployments).toEqual([
+      expect.objectContaining({ name: 'blue', provisioningState: 'Failed', model: `${fake.workspaceId}/models/iris_upd/versions/2` }),
+    ]);
+    expect(fake.containers.get(key)?.id).toBe(container);
+    expect(docker(['inspect', '--format', '{{.Config.Image}}', container]).stdout.trim()).toBe(v1Image);
+    const answer = await invokeEndpoint(ws, { endpoint: 'iris-upd', body: JSON.stringify(CASE.request) });
+    expect(answer.deployment).toBe('blue');
+    expect(jsonDiff((JSON.parse(answer.body.toString('utf8')) as { predictions: unknown }).predictions, CASE.predictions, 1e-6)).toBeNull();
+
+    // exactly what exists now: what was there, the endpoint and deployment, versions 1 (served) and 2 (the failed update's), and their files
+    const W = fake.workspaceId;
+    expect(fake.resourceIds()).toEqual(
+      [
+        ...before,
+        `${W}/environments/mlmodel-iris_upd/versions/1`,
+        `${W}/environments/mlmodel-iris_upd/versions/2`,
+        `${W}/models/iris_upd/versions/1`,
+        `${W}/models/iris_upd/versions/2`,
+        `${W}/onlineEndpoints/iris-upd`,
+        `${W}/onlineEndpoints/iris-upd/deployments/blue`,
+      ]
+        .map((id) => id.toLowerCase())
+        .sort(),
+    );
+    const blobsNow = await azurite.blobs(CONTAINER);
+    expect(blobsNow.filter((b) => !blobsV1.includes(b)).every((b) => b.startsWith(`${v2Prefix}/`))).toBe(true);
+    expect(blobsNow.some((b) => b.startsWith(`${v2Prefix}/`))).toBe(true);
+
+    // deleting the endpoint removes what the deployment refers to (2); version 1 stays as lineage, as the README says
+    const del = await deleteEndpoint(ws, { endpoint: 'iris-upd' });
+    expect(del.removed).toEqual(['endpoint iris-upd', 'deployment blue', 'environment mlmodel-iris_upd:2', 'model iris_upd:2']);
+    expect(fake.resourceIds()).toEqual(
+      [...before, `${W}/environments/mlmodel-iris_upd/versions/1`, `${W}/models/iris_upd/versions/1`].map((id) => id.toLowerCase()).sort(),
+    );
+    const v1Blobs = blobsV1.filter((b) => !blobsBefore.includes(b));
+    expect((await azurite.blobs(CONTAINER)).filter((b) => !blobsBefore.includes(b))).toEqual(v1Blobs);
+    // tidy up version 1 by hand, as a user would (az ml model archive / delete)
+    await ws.client.modelVersions.delete(RG, WS, 'iris_upd', '1');
+    await ws.client.environmentVersions.delete(RG, WS, 'mlmodel-iris_upd', '1');
+    for (const b of v1Blobs) await azurite.service.getContainerClient(CONTAINER).deleteBlob(b);
+    expect(fake.resourceIds()).toEqual(before);
   });
 
   it('a failed create removes exactly what it made and reports the service error with the deployment log tail', async () => {
@@ -486,6 +687,31 @@ describe('the CLI (child processes: DefaultAzureCredential from the environment,
     const lines = logs.stdout.trim().split('\n');
     expect(lines).toHaveLength(4);
     expect(lines.some((l) => /"url":"\/invocations".*"status":200/.test(l))).toBe(true);
+
+    // a CSV body goes as text/csv to the real container; this model takes a tensor, so its CSV parser refuses it
+    // (400, the server's own reason) and the CLI says so on one line
+    writeFileSync(join(tmp, 'request.csv'), 'sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n7.0,3.2,4.7,1.4\n');
+    const csv = await cli(['predict', '--endpoint', 'cli-iris', '-i', 'request.csv']);
+    expect(csv.status).toBe(1);
+    expect(csv.stdout).toBe('');
+    expect(csv.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(csv.stderr).toMatch(
+      /^error: endpoint cli-iris answered 400: \{"error_code": "BAD_REQUEST", "message": "Failed to parse input as a Pandas DataFrame\. .*This model takes a tensor/,
+    );
+    const csvLog = await cli(['logs', '--endpoint', 'cli-iris', '--deployment', 'blue', '--tail', '2']);
+    expect(csvLog.stdout).toMatch(
+      /"status":400,"error":"Failed to parse input as a Pandas DataFrame[^\n]*"msg":"request refused"\}\n.*"url":"\/invocations","status":400/,
+    );
+
+    // the storage initializer's log names the model version this deployment downloads
+    const model = /blue\s+Succeeded\s+100%.*?(iris_onnx:\d+)/.exec(status.stdout)![1]!;
+    const init = await cli(['logs', '--endpoint', 'cli-iris', '--deployment', 'blue', '--container-type', 'storage-initializer']);
+    expect(init.status, init.stderr).toBe(0);
+    expect(init.stdout).toMatch(
+      new RegExp(
+        `^storage-initializer: downloading azureml://subscriptions/${SUB}/resourceGroups/${RG}/workspaces/${WS}/datastores/workspaceblobstore/paths/mlmodel/iris_onnx/\\d+-[0-9a-f]+/model\nstorage-initializer: model ${model} is in /var/azureml-app/azureml-models\n$`,
+      ),
+    );
   }, 240_000);
 
   it('user errors are one line with exit 1: bad traffic, deleting a deployment that takes traffic, no workspace, a refused credential', async () => {
@@ -509,6 +735,66 @@ describe('the CLI (child processes: DefaultAzureCredential from the environment,
     expect(wrongSecret.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(wrongSecret.stderr).toMatch(/^error: no Azure credential worked \(.*Invalid client secret.*\): sign in with `az login`/);
   });
+
+  it("mirror from the CLI: create --mirror, status shows it, Azure's rules as one-line errors, traffic --mirror none to promote, delete --force of a mirrored deployment", async () => {
+    const created = await cli([
+      'create',
+      '-m',
+      MODEL,
+      '--endpoint',
+      'cli-iris',
+      '--deployment',
+      'green',
+      '--image',
+      IMAGE,
+      '--mirror',
+      'green=10',
+      ...PUSH(),
+      ...CONNECT,
+      '--probe-initial-delay',
+      '0',
+      '--probe-period',
+      '1',
+    ]);
+    expect(created.status, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/\n {2}traffic {6}blue=100,green=0; mirror green=10\n/);
+    expect((fake.endpoint('cli-iris')!.properties as { mirrorTraffic: unknown }).mirrorTraffic).toEqual({ green: 10 });
+
+    const status = await cli(['status', '--endpoint', 'cli-iris']);
+    expect(status.stdout).toMatch(/\n {2}traffic {6}blue=100,green=0\n {2}mirrored {5}green=10\n/);
+    expect(status.stdout).toMatch(/green\s+Succeeded\s+0% \(\+10% mirrored\)\s+Standard_DS3_v2 × 1/);
+
+    // Azure's rules as one-line errors before any write (all of them are checked in the library test above)
+    const writes = armWrites();
+    const promote = await cli(['traffic', '--endpoint', 'cli-iris', '--traffic', 'blue=90,green=10']);
+    expect(promote.status).toBe(1);
+    expect(promote.stderr).toMatch(/^error: deployment green receives 10% mirrored traffic on endpoint cli-iris; .*add --mirror none .*\n$/);
+    const neither = await cli(['traffic', '--endpoint', 'cli-iris']);
+    expect([neither.status, neither.stderr]).toEqual([1, 'error: give --traffic (e.g. blue=90,green=10), --mirror (e.g. green=10, or none) or both\n']);
+    expect(armWrites()).toBe(writes);
+
+    // promote in one step: live traffic to green, mirroring off
+    const promoted = await cli(['traffic', '--endpoint', 'cli-iris', '--traffic', 'blue=90,green=10', '--mirror', 'none', ...CONNECT]);
+    expect(promoted.status, promoted.stderr).toBe(0);
+    expect(promoted.stdout).toBe('endpoint cli-iris: traffic blue=90,green=10\n');
+    expect(fake.endpoint('cli-iris')!.properties).toMatchObject({ traffic: { blue: 90, green: 10 }, mirrorTraffic: {} });
+
+    // back to mirroring; the mirrored green is not deleted unless forced
+    const back = await cli(['traffic', '--endpoint', 'cli-iris', '--traffic', 'blue=100', '--mirror', 'green=20', ...CONNECT]);
+    expect(back.stdout).toBe('endpoint cli-iris: traffic blue=100,green=0; mirror green=20\n');
+    const refused = await cli(['delete', '--endpoint', 'cli-iris', '--deployment', 'green', ...CONNECT]);
+    expect([refused.status, refused.stderr]).toEqual([
+      1,
+      'error: deployment green receives 20% mirrored traffic of endpoint cli-iris: stop it first with `traffic --mirror none`, or pass --force\n',
+    ]);
+    const forced = await cli(['delete', '--endpoint', 'cli-iris', '--deployment', 'green', '--force', ...CONNECT]);
+    expect(forced.status, forced.stderr).toBe(0);
+    expect(forced.stdout).toMatch(
+      /^deleted deployment green, environment mlmodel-iris_onnx:\d+, model iris_onnx:\d+\n {2}traffic now blue=100\n {2}mirror now \(none\)\n$/,
+    );
+    expect(fake.endpoint('cli-iris')!.properties).toMatchObject({ traffic: { blue: 100 }, mirrorTraffic: {} });
+    expect(fake.deployment('cli-iris', 'green')).toBeUndefined();
+  }, 120_000);
 
   it('traffic and delete: the endpoint and what mlmodel made for it are removed, and no secret was ever printed', async () => {
     const shifted = await cli(['traffic', '--endpoint', 'cli-iris', '--traffic', 'blue=100', ...CONNECT]);

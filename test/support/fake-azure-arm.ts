@@ -11,12 +11,16 @@
  * - online endpoints and deployments: PUT/GET/DELETE as long-running operations answered with
  *   `Azure-AsyncOperation` + `Location`, InProgress for `inProgressPolls` polls, then Succeeded or
  *   Failed with an ARM error body; traffic checked as Azure does (known deployments, sum 100 or
- *   0; a deployment with traffic cannot be deleted); listKeys, token, getLogs, list;
+ *   0; a deployment with traffic cannot be deleted); mirrorTraffic stored and checked by Azure's
+ *   documented rules (existing deployment, one at most, sum ≤ 50, never a deployment with live
+ *   traffic; a PUT without it turns mirroring off; a mirror target is not deleted); listKeys,
+ *   token, getLogs (StorageInitializer: the model it downloads), list;
  * - the container registry resource (loginServer, listCredentials) and ACR's `POST /oauth2/exchange`
  *   (ARM token → refresh token, which is the password of the real test registry's
  *   00000000-… user);
  * - scoring: `POST /endpoints/{e}/score` checks the key or token and forwards to the deployment's
- *   container `/invocations` (the `azureml-model-deployment` header picks one, else traffic).
+ *   container `/invocations` (the `azureml-model-deployment` header picks one, else traffic), and
+ *   unpinned requests copied to the mirror target at exactly its rate (answers dropped).
  *
  * With `runContainers`, a deployment PUT really provisions: the image named by the environment is
  * pulled from the registry by digest, run with the deployment's environment variables (host
@@ -87,6 +91,8 @@ interface Operation {
   /** A real provisioning in progress (runContainers). */
   provisioning?: Promise<{ code: string; message: string } | null>;
   settled?: { code: string; message: string } | null;
+  /** An endpoint as it was before a PUT that ends Failed. */
+  previous?: Resource;
 }
 
 export interface FakeFailure {
@@ -183,12 +189,18 @@ export class FakeAzureArm {
   failNextDeployment: FakeFailure | undefined;
   /** Deployment operations never finish (for timeouts). */
   hangDeployments = false;
+  /** The next endpoint PUT (e.g. a traffic change) ends Failed with this error, the endpoint as it was (consumed). */
+  failNextEndpointPut: FakeFailure | undefined;
   /** Canned log text per deployment name (when no container runs). */
   readonly cannedLogs = new Map<string, string>();
   /** Containers started for deployments: deployment id → container id and host port. */
   readonly containers = new Map<string, { id: string; port: number; readyMs: number | null }>();
   /** Scoring requests forwarded: deployment names in order. */
   readonly scored: string[] = [];
+  /** Mirrored copies sent (deployment and the status its container answered; the answer itself is dropped). */
+  readonly mirrored: { deployment: string; status: number }[] = [];
+  /** Per endpoint, the mirror share accumulated so far: a copy goes out each time it reaches 100 (deterministic, e.g. 1 in 10 for 10%). */
+  private readonly mirrorCredit = new Map<string, number>();
   private readonly tokens = new Set<string>();
   private readonly issuedKeys: string[] = [];
   private readonly amlTokens = new Set<string>();
@@ -488,6 +500,11 @@ export class FakeAzureArm {
       }
       return;
     }
+    if (op.kind === 'endpoint' && op.outcome === 'Failed' && op.previous) {
+      this.endpoints.set(op.resourceId, op.previous);
+      (op.previous.body.properties as Json).provisioningState = 'Failed';
+      return;
+    }
     if (r) (r.body.properties as Json).provisioningState = op.outcome === 'Succeeded' ? 'Succeeded' : 'Failed';
   }
 
@@ -497,6 +514,8 @@ export class FakeAzureArm {
     const traffic = (this.endpoints.get(endpointId)?.body.properties as Json | undefined)?.traffic as Record<string, number> | undefined;
     const name = id.split('/').pop()!;
     if (traffic) for (const k of Object.keys(traffic)) if (k.toLowerCase() === name) delete traffic[k];
+    const mirror = (this.endpoints.get(endpointId)?.body.properties as Json | undefined)?.mirrorTraffic as Record<string, number> | undefined;
+    if (mirror) for (const k of Object.keys(mirror)) if (k.toLowerCase() === name) delete mirror[k];
     const c = this.containers.get(id);
     if (c) {
       docker(['rm', '-f', c.id]);
@@ -555,6 +574,18 @@ export class FakeAzureArm {
       if (!this.deployment(name, d)) return armError(res, 400, 'BadArgument', `Traffic can only be set on existing deployments: ${d} does not exist.`);
     }
     if (sum !== 0 && sum !== 100) return armError(res, 400, 'BadArgument', `Traffic values must add up to 100 (they add up to ${sum}).`);
+    // mirrorTraffic as Azure documents it (how-to-safely-rollout-online-endpoints): existing deployments,
+    // one deployment, at most 50% in all, never a deployment that takes live traffic. A PUT without it
+    // switches mirroring off (the documented effect of an older CLI/SDK updating the endpoint).
+    const mirror = Object.fromEntries(Object.entries((props.mirrorTraffic ?? {}) as Record<string, number>).filter(([, v]) => v !== 0));
+    for (const [d, v] of Object.entries(mirror)) {
+      if (!this.deployment(name, d)) return armError(res, 400, 'BadArgument', `Mirror traffic can only be set on existing deployments: ${d} does not exist.`);
+      if (!Number.isInteger(v) || v < 0) return armError(res, 400, 'BadArgument', `Mirror traffic for ${d} must be a whole percentage, not ${v}.`);
+      if ((traffic[d] ?? 0) > 0) return armError(res, 400, 'BadArgument', `Deployment ${d} cannot receive both live traffic and mirror traffic.`);
+    }
+    if (Object.keys(mirror).length > 1) return armError(res, 400, 'BadArgument', 'Mirror traffic can be set on one deployment only.');
+    const mirrorSum = Object.values(mirror).reduce((a, b) => a + b, 0);
+    if (mirrorSum > 50) return armError(res, 400, 'BadArgument', `Mirror traffic values must sum to at most 50 (they sum to ${mirrorSum}).`);
     if (existing && (existing.body.properties as Json).authMode !== props.authMode) return armError(res, 400, 'BadArgument', 'authMode cannot be changed.');
     const out = {
       id,
@@ -567,6 +598,7 @@ export class FakeAzureArm {
       properties: {
         ...props,
         traffic,
+        mirrorTraffic: mirror,
         scoringUri: `${this.host}/endpoints/${name}/score`,
         swaggerUri: `${this.host}/endpoints/${name}/swagger.json`,
         provisioningState: existing ? 'Updating' : 'Creating',
@@ -578,7 +610,20 @@ export class FakeAzureArm {
       this.keys.set(name.toLowerCase(), k);
       this.issuedKeys.push(k.primaryKey, k.secondaryKey);
     }
-    this.startOperation(res, { kind: 'endpoint', action: 'put', resourceId: key, outcome: 'Succeeded' }, existing ? 200 : 201, out);
+    const failure = existing ? this.failNextEndpointPut : undefined;
+    if (failure) this.failNextEndpointPut = undefined;
+    this.startOperation(
+      res,
+      {
+        kind: 'endpoint',
+        action: 'put',
+        resourceId: key,
+        outcome: failure ? 'Failed' : 'Succeeded',
+        ...(failure ? { error: failure, previous: structuredClone(existing!) } : {}),
+      },
+      existing ? 200 : 201,
+      out,
+    );
   }
 
   private deploymentCall(res: ServerResponse, endpoint: string, name: string, method: string, body: Json): void {
@@ -592,6 +637,9 @@ export class FakeAzureArm {
       if (!existing) return json(res, 204, undefined);
       const share = ((ep.properties as Json).traffic as Record<string, number>)[name] ?? 0;
       if (share > 0) return armError(res, 400, 'BadArgument', `Deployment ${name} has ${share}% traffic; set its traffic to 0 before deleting it.`);
+      // not documented either way: the fake is strict, so a client must stop the mirroring first
+      const mirrored = (((ep.properties as Json).mirrorTraffic ?? {}) as Record<string, number>)[name] ?? 0;
+      if (mirrored > 0) return armError(res, 400, 'BadArgument', `Deployment ${name} has ${mirrored}% mirror traffic; set it to 0 before deleting it.`);
       (existing.body.properties as Json).provisioningState = 'Deleting';
       return this.startOperation(res, { kind: 'deployment', action: 'delete', resourceId: key, outcome: 'Succeeded' }, 202, undefined);
     }
@@ -703,12 +751,34 @@ export class FakeAzureArm {
     const tail = Number(body.tail ?? 100);
     let content: string;
     const c = this.containers.get(key);
-    if (body.containerType === 'StorageInitializer') content = 'storage initializer: nothing to download (the model is in the image)\n';
-    else if (c) content = spawnSync('sh', ['-c', `docker logs ${c.id} 2>&1`], { encoding: 'utf8' }).stdout;
+    if (body.containerType === 'StorageInitializer') {
+      const model = String((this.deployments.get(key)!.body.properties as Json).model ?? '');
+      const uri = String((this.models.get(model.toLowerCase())?.body.properties as Json | undefined)?.modelUri ?? '(no model)');
+      content = `storage-initializer: downloading ${uri}\nstorage-initializer: model ${model.replace(/^.*\/models\//, '').replace('/versions/', ':')} is in /var/azureml-app/azureml-models\n`;
+    } else if (c) content = spawnSync('sh', ['-c', `docker logs ${c.id} 2>&1`], { encoding: 'utf8' }).stdout;
     else content = this.cannedLogs.get(name) ?? `${name}: no container log\n`;
     const lines = content.split('\n');
     if (lines.at(-1) === '') lines.pop();
     return json(res, 200, { content: `${lines.slice(-tail).join('\n')}\n` });
+  }
+
+  /** POST a scoring request to a deployment's container on the environment's scoring route. */
+  private forward(key: string, port: number, contentType: string, body: Buffer): Promise<{ status: number; type: string; body: Buffer }> {
+    const env = this.environments.get(String(((this.deployments.get(key)!.body.properties as Json).environmentId as string).toLowerCase()));
+    const scoringPath = ((env?.body.properties as Json).inferenceConfig as Record<string, { path: string }>).scoringRoute!.path;
+    return new Promise((resolve, reject) => {
+      const r = httpRequest(
+        `http://127.0.0.1:${port}${scoringPath}`,
+        { method: 'POST', headers: { 'content-type': contentType, 'content-length': String(body.length) } },
+        (up) => {
+          const chunks: Buffer[] = [];
+          up.on('data', (d: Buffer) => chunks.push(d));
+          up.on('end', () => resolve({ status: up.statusCode ?? 502, type: String(up.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }));
+        },
+      );
+      r.on('error', reject);
+      r.end(body);
+    });
   }
 
   private async score(req: IncomingMessage, res: ServerResponse, endpoint: string, bearer: string, body: Buffer): Promise<void> {
@@ -719,6 +789,16 @@ export class FakeAzureArm {
     const ok = p.authMode === 'Key' ? bearer !== '' && (bearer === k?.primaryKey || bearer === k?.secondaryKey) : this.amlTokens.has(bearer);
     if (!ok) return json(res, 401, { message: 'key_auth_access_denied' });
     let target = req.headers['azureml-model-deployment'] as string | undefined;
+    // traffic sent to a named deployment is not mirrored (as Azure documents)
+    let mirrorTo: string | undefined;
+    if (!target) {
+      for (const [d, v] of Object.entries((p.mirrorTraffic ?? {}) as Record<string, number>)) {
+        if (v <= 0) continue;
+        const credit = (this.mirrorCredit.get(endpoint) ?? 0) + v;
+        if (credit >= 100) mirrorTo = d;
+        this.mirrorCredit.set(endpoint, credit >= 100 ? credit - 100 : credit);
+      }
+    }
     if (!target) {
       const traffic = Object.entries((p.traffic ?? {}) as Record<string, number>).filter(([, v]) => v > 0);
       if (traffic.length === 0) return json(res, 503, { message: 'no deployment takes traffic' });
@@ -736,21 +816,19 @@ export class FakeAzureArm {
     if (!this.deployments.has(key)) return json(res, 404, { message: `deployment ${target} not found` });
     if (!c) return json(res, 502, { message: `deployment ${target} has no running container in this fake` });
     this.scored.push(target);
-    const env = this.environments.get(String(((this.deployments.get(key)!.body.properties as Json).environmentId as string).toLowerCase()));
-    const scoringPath = ((env?.body.properties as Json).inferenceConfig as Record<string, { path: string }>).scoringRoute!.path;
-    const upstream = await new Promise<{ status: number; type: string; body: Buffer }>((resolve, reject) => {
-      const r = httpRequest(
-        `http://127.0.0.1:${c.port}${scoringPath}`,
-        { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? 'application/json', 'content-length': String(body.length) } },
-        (up) => {
-          const chunks: Buffer[] = [];
-          up.on('data', (d: Buffer) => chunks.push(d));
-          up.on('end', () => resolve({ status: up.statusCode ?? 502, type: String(up.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }));
-        },
-      );
-      r.on('error', reject);
-      r.end(body);
-    });
+    const contentType = req.headers['content-type'] ?? 'application/json';
+    if (mirrorTo) {
+      const mkey = `${this.workspaceId}/onlineEndpoints/${endpoint}/deployments/${mirrorTo}`.toLowerCase();
+      const mc = this.containers.get(mkey);
+      if (mc) {
+        // fire and forget: the caller's answer never waits for, nor sees, the shadow's
+        this.forward(mkey, mc.port, contentType, body).then(
+          (r) => this.mirrored.push({ deployment: mirrorTo, status: r.status }),
+          () => this.mirrored.push({ deployment: mirrorTo, status: 0 }),
+        );
+      }
+    }
+    const upstream = await this.forward(key, c.port, contentType, body);
     res.writeHead(upstream.status, { 'content-type': upstream.type, 'azureml-model-deployment': target });
     res.end(upstream.body);
   }

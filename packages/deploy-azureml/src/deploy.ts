@@ -32,7 +32,7 @@ import {
   type AuthMode,
   type EndpointInfo,
 } from './online-endpoint.js';
-import { checkTraffic, formatTraffic, trafficWithout, type TrafficMap } from './traffic.js';
+import { checkLiveVsMirror, checkMirror, checkTraffic, formatTraffic, mirrorWithout, trafficWithout, type TrafficMap } from './traffic.js';
 import { workspaceFacts, type Workspace } from './workspace-client.js';
 
 export interface DeployOptions {
@@ -57,6 +57,8 @@ export interface DeployOptions {
   readonly settings?: DeploymentSettings;
   /** Traffic after the deployment succeeds; default: 100% to a first deployment, otherwise unchanged (a new one gets 0%). */
   readonly traffic?: TrafficMap;
+  /** Mirrored traffic afterwards (e.g. { green: 10 }; {} stops mirroring); default: unchanged. */
+  readonly mirror?: TrafficMap;
   /** Leave what a failed create made (to inspect it) instead of removing it. */
   readonly keepOnFailure?: boolean;
   readonly onPushEvent?: (e: PushEvent) => void;
@@ -129,9 +131,17 @@ export async function deployOnlineEndpoint(ws: Workspace, o: DeployOptions): Pro
   if (o.mode === 'update' && !existingDeployment) {
     throw new AzureMlError(`endpoint ${o.endpoint} has no deployment ${o.deployment} to update: use \`create\``);
   }
-  if (o.traffic) {
-    const known = existingEndpoint ? (await listDeployments(ws, o.endpoint)).map((d) => d.name ?? '') : [];
-    checkTraffic(o.traffic, [...new Set([...known, o.deployment])], o.endpoint);
+  if (o.traffic || o.mirror) {
+    // the traffic and mirror maps are checked before anything is made, against the deployments there will be
+    const known = [...new Set([...(existingEndpoint ? (await listDeployments(ws, o.endpoint)).map((d) => d.name ?? '') : []), o.deployment])];
+    const current = existingEndpoint?.properties.traffic ?? {};
+    const live = o.traffic
+      ? checkTraffic(o.traffic, known, o.endpoint)
+      : Object.values(current).reduce((a, b) => a + b, 0) === 0
+        ? { [o.deployment]: 100 }
+        : current;
+    if (o.mirror) checkMirror(o.mirror, known, live, o.endpoint);
+    else checkLiveVsMirror(live, existingEndpoint?.properties.mirrorTraffic ?? {}, o.endpoint);
   }
   if (existingEndpoint && o.authMode && existingEndpoint.properties.authMode !== o.authMode) {
     ws.status(`endpoint ${o.endpoint} keeps its auth mode ${existingEndpoint.properties.authMode} (--auth-mode applies to new endpoints)`);
@@ -203,13 +213,18 @@ export async function deployOnlineEndpoint(ws: Workspace, o: DeployOptions): Pro
     const currentSum = Object.values(current).reduce((a, b) => a + b, 0);
     let finalEndpoint = endpoint;
     const known = (await listDeployments(ws, o.endpoint)).map((d) => d.name ?? '');
-    if (o.traffic) {
-      finalEndpoint = await putEndpointTraffic(ws, endpoint, checkTraffic(o.traffic, known, o.endpoint));
-    } else if (currentSum === 0) {
-      finalEndpoint = await putEndpointTraffic(ws, endpoint, checkTraffic({ [o.deployment]: 100 }, known, o.endpoint));
-    } else if (o.mode === 'create') {
+    const live = o.traffic
+      ? checkTraffic(o.traffic, known, o.endpoint)
+      : currentSum === 0
+        ? checkTraffic({ [o.deployment]: 100 }, known, o.endpoint)
+        : undefined;
+    const mirror = o.mirror ? checkMirror(o.mirror, known, live ?? current, o.endpoint) : undefined;
+    if (live || mirror) {
+      finalEndpoint = await putEndpointTraffic(ws, o.endpoint, live ?? checkTraffic(current, known, o.endpoint), mirror);
+    }
+    if (!o.traffic && currentSum > 0 && o.mode === 'create') {
       ws.status(
-        `deployment ${o.deployment} takes 0% of traffic (now ${formatTraffic(current)}): shift it with \`mlmodel deploy azureml traffic --endpoint ${o.endpoint} --traffic …\``,
+        `deployment ${o.deployment} takes 0% of traffic (now ${formatTraffic(current)}${mirror?.[o.deployment] ? `, mirrored ${mirror[o.deployment]}%` : ''}): shift it with \`mlmodel deploy azureml traffic --endpoint ${o.endpoint} --traffic …\``,
       );
     }
     finalEndpoint = (await getEndpoint(ws, o.endpoint)) ?? finalEndpoint;
@@ -248,10 +263,14 @@ export async function deployOnlineEndpoint(ws: Workspace, o: DeployOptions): Pro
     } else if (undo.length > 0) {
       leftOver.push(...undo.map((u) => u.what));
     }
+    const kept =
+      o.keepOnFailure || o.mode === 'create'
+        ? 'left in place'
+        : `left in place (deployment ${o.deployment} now refers to them; the instances it had keep serving the previous version until an update succeeds)`;
     const base = e instanceof Error ? e.message : String(e);
     const after = [
       removed.length > 0 ? `removed what this ${o.mode} made: ${removed.join(', ')}` : '',
-      leftOver.length > 0 ? `left in place: ${leftOver.join(', ')}` : '',
+      leftOver.length > 0 ? `${kept}: ${leftOver.join(', ')}` : '',
       logsTail.length > 0 ? 'deployment log tail above' : '',
     ]
       .filter(Boolean)
@@ -317,11 +336,13 @@ export interface DeleteResult {
   readonly removed: readonly string[];
   /** The endpoint's traffic afterwards (deleting a deployment). */
   readonly traffic?: Readonly<Record<string, number>>;
+  /** The endpoint's mirrored traffic afterwards, when deleting the deployment changed it. */
+  readonly mirrorTraffic?: Readonly<Record<string, number>>;
 }
 
 /**
- * Delete one deployment. Refuses while it takes traffic unless `force`, which first moves its
- * share to the other deployments in proportion. Also removes the model and environment versions
+ * Delete one deployment. Refuses while it takes live or mirrored traffic unless `force`, which
+ * first moves its live share to the other deployments in proportion and stops the mirroring. Also removes the model and environment versions
  * mlmodel made for it (unless `keepAssets` or another deployment uses them).
  */
 export async function deleteDeployment(
@@ -332,25 +353,34 @@ export async function deleteDeployment(
   const d = await getDeployment(ws, o.endpoint, o.deployment);
   if (!d) throw new AzureMlError(`endpoint ${o.endpoint} has no deployment ${o.deployment}`);
   const traffic = { ...(e.properties.traffic ?? {}) };
+  const mirror = { ...(e.properties.mirrorTraffic ?? {}) };
   const share = traffic[o.deployment] ?? 0;
+  const mirrored = mirror[o.deployment] ?? 0;
   const removed: string[] = [];
   let after = traffic;
-  if (share > 0) {
+  let mirrorAfter: Record<string, number> | undefined;
+  if (share > 0 || mirrored > 0) {
     if (!o.force) {
       throw new AzureMlError(
-        `deployment ${o.deployment} takes ${share}% of endpoint ${o.endpoint}'s traffic (${formatTraffic(traffic)}): shift it away first with \`traffic\`, or pass --force`,
+        share > 0
+          ? `deployment ${o.deployment} takes ${share}% of endpoint ${o.endpoint}'s traffic (${formatTraffic(traffic)}): shift it away first with \`traffic\`, or pass --force`
+          : `deployment ${o.deployment} receives ${mirrored}% mirrored traffic of endpoint ${o.endpoint}: stop it first with \`traffic --mirror none\`, or pass --force`,
       );
     }
     after = trafficWithout(traffic, o.deployment);
-    ws.status(`moving ${o.deployment}'s ${share}% away: ${formatTraffic(after)}`);
-    await putEndpointTraffic(ws, e, after);
+    if (share > 0) ws.status(`moving ${o.deployment}'s ${share}% away: ${formatTraffic(after)}`);
+    if (mirrored > 0) {
+      mirrorAfter = mirrorWithout(mirror, o.deployment);
+      ws.status(`stopping the ${mirrored}% mirrored to ${o.deployment}`);
+    }
+    await putEndpointTraffic(ws, o.endpoint, after, mirrorAfter);
   } else if (o.deployment in traffic) {
     after = trafficWithout(traffic, o.deployment);
   }
   await deleteDeploymentResource(ws, o.endpoint, o.deployment);
   removed.push(`deployment ${o.deployment}`);
   if (!o.keepAssets) removed.push(...(await removeAssets(ws, [d], await listDeployments(ws, o.endpoint))));
-  return { removed, traffic: after };
+  return { removed, traffic: after, ...(mirrorAfter ? { mirrorTraffic: mirrorAfter } : {}) };
 }
 
 /** Delete an endpoint with its deployments, and the model and environment versions mlmodel made for them (unless `keepAssets`). */

@@ -42,6 +42,7 @@ export interface PlanDeploymentOptions {
   readonly authMode?: AuthMode;
   readonly settings?: DeploymentSettings;
   readonly traffic?: TrafficMap;
+  readonly mirror?: TrafficMap;
 }
 
 /** The calls `deployOnlineEndpoint` makes, in order. */
@@ -100,22 +101,38 @@ export function planDeployment(c: AzureMlConfig, o: PlanDeploymentOptions): Plan
       why: `${o.mode} the deployment (long-running)`,
       body: { sku: body.sku, ...body.properties },
     },
-    o.traffic
-      ? { method: 'PUT', path: E, why: 'set traffic', body: { traffic: formatTraffic(o.traffic) } }
+    o.traffic || o.mirror
+      ? {
+          method: 'PUT',
+          path: E,
+          why: 'set traffic',
+          body: {
+            ...(o.traffic ? { traffic: formatTraffic(o.traffic) } : {}),
+            ...(o.mirror ? { mirrorTraffic: formatTraffic(Object.fromEntries(Object.entries(o.mirror).filter(([, p]) => p > 0))) } : {}),
+          },
+        }
       : { method: 'PUT', path: E, why: `set traffic ${o.deployment}=100`, when: 'the endpoint takes no traffic yet (else the new deployment stays at 0%)' },
   ];
   return { armHost: c.armHost ?? DEFAULT_ARM_HOST, apiVersion: c.apiVersion ?? DEFAULT_API_VERSION, calls };
 }
 
-export function planTraffic(c: AzureMlConfig, endpoint: string, traffic: TrafficMap): Plan {
+export function planTraffic(c: AzureMlConfig, endpoint: string, traffic: TrafficMap | undefined, mirror?: TrafficMap): Plan {
   const E = `${prefix(c)}/onlineEndpoints/${endpoint}`;
   return {
     armHost: c.armHost ?? DEFAULT_ARM_HOST,
     apiVersion: c.apiVersion ?? DEFAULT_API_VERSION,
     calls: [
-      { method: 'GET', path: E, why: 'current endpoint' },
+      { method: 'GET', path: E, why: 'current endpoint, traffic and mirrored traffic' },
       { method: 'GET', path: `${E}/deployments`, why: 'deployments the traffic may name' },
-      { method: 'PUT', path: E, why: 'set traffic (long-running)', body: { traffic: formatTraffic(traffic) } },
+      {
+        method: 'PUT',
+        path: E,
+        why: 'set traffic (long-running; plain ARM call, the SDK drops mirrorTraffic)',
+        body: {
+          traffic: traffic ? formatTraffic(traffic) : '<unchanged>',
+          mirrorTraffic: mirror ? formatTraffic(Object.fromEntries(Object.entries(mirror).filter(([, p]) => p > 0))) : '<unchanged>',
+        },
+      },
     ],
   };
 }
@@ -128,8 +145,8 @@ export function planDelete(c: AzureMlConfig, o: { endpoint: string; deployment?:
     calls.push({ method: 'GET', path: `${E}/deployments/${o.deployment}`, why: 'its model and environment' });
     calls.push(
       o.force
-        ? { method: 'PUT', path: E, why: 'move its traffic to the other deployments', when: 'it takes traffic' }
-        : { method: '—', path: E, why: 'refuse', when: 'it takes traffic (pass --force to move it)' },
+        ? { method: 'PUT', path: E, why: 'move its traffic to the other deployments and stop mirroring to it', when: 'it takes live or mirrored traffic' }
+        : { method: '—', path: E, why: 'refuse', when: 'it takes live or mirrored traffic (pass --force to move it)' },
     );
     calls.push({ method: 'DELETE', path: `${E}/deployments/${o.deployment}`, why: 'delete the deployment (long-running)' });
   } else {

@@ -3,7 +3,7 @@
  * what happened and what to do (the CLI prints `error: <message>`, never a stack). Secrets never
  * reach a message: everything that quotes the service goes through `redact`.
  */
-import { MlmodelError } from '@mlmodel/format';
+import { MlmodelError, oneLine } from '@mlmodel/format';
 
 /** A request that cannot be carried out as given (bad option, unknown deployment, traffic that does not add up). */
 export class AzureMlError extends MlmodelError {}
@@ -58,14 +58,7 @@ export function redact(text: string): string {
     .replace(/((?:access_token|refresh_token|password|client_secret|sig|key)=)[^&\s"]+/gi, '$1***');
 }
 
-/** One line of a message that may hold several: trimmed, inner newlines joined by ` | `. */
-export function oneLine(message: string): string {
-  return message
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .join(' | ');
-}
+export { oneLine };
 
 interface RestLike {
   statusCode?: number;

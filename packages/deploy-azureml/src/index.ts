@@ -11,6 +11,9 @@ export {
   defaultCredential,
   workspaceFacts,
   armRequest,
+  armCall,
+  armErrorOf,
+  type ArmResponse,
   DEFAULT_API_VERSION,
   DEFAULT_ARM_HOST,
   DEFAULT_POLL_INTERVAL_MS,
@@ -20,7 +23,7 @@ export {
   type Workspace,
   type WorkspaceFacts,
 } from './workspace-client.js';
-export { followOperation, type FollowOptions, type Operation } from './lro.js';
+export { followOperation, armOperation, type FollowOptions, type Operation } from './lro.js';
 export {
   pushToAcr,
   resolveRegistry,
@@ -50,7 +53,16 @@ export {
   type InferenceRoutes,
   type RegisteredEnvironment,
 } from './environment-asset.js';
-export { getEndpoint, listEndpoints, endpointCredential, endpointInfo, type AuthMode, type EndpointInfo } from './online-endpoint.js';
+export {
+  getEndpoint,
+  listEndpoints,
+  endpointCredential,
+  endpointInfo,
+  putEndpointTraffic,
+  type AuthMode,
+  type EndpointInfo,
+  type OnlineEndpointWire,
+} from './online-endpoint.js';
 export {
   deploymentBody,
   deploymentLogs,
@@ -64,7 +76,19 @@ export {
   type ProbeOptions,
   type LogContainer,
 } from './online-deployment.js';
-export { parseTraffic, checkTraffic, setTraffic, formatTraffic, trafficWithout, type TrafficMap } from './traffic.js';
+export {
+  parseTraffic,
+  parseMirror,
+  checkTraffic,
+  checkMirror,
+  checkLiveVsMirror,
+  setTraffic,
+  formatTraffic,
+  trafficWithout,
+  mirrorWithout,
+  MAX_MIRROR_PERCENT,
+  type TrafficMap,
+} from './traffic.js';
 export { invokeEndpoint, type InvokeOptions, type InvokeResult } from './scoring.js';
 export {
   deployOnlineEndpoint,

@@ -6,6 +6,7 @@
  * and message.
  */
 import { AzureMlServiceError, AzureMlTimeoutError, serviceErrorOf } from './errors.js';
+import { armCall, type ArmResponse, type Workspace } from './workspace-client.js';
 
 /** The part of the SDK's legacy PollerLike this uses. */
 export interface PollerLikeLite<T> {
@@ -98,4 +99,107 @@ function timeoutError<T>(op: Operation<T>, o: FollowOptions, last: string | unde
     `${op.what} did not finish within ${(o.timeoutMs / 1000).toFixed(1)} s${last ? ` (last seen: ${last})` : ''}; the operation may still be running in Azure — check with \`mlmodel deploy azureml status\` or raise --timeout`,
     last,
   );
+}
+
+/**
+ * The SDK-less long-running PUT/DELETE of an ARM resource, for bodies the SDK's serializer would cut
+ * (mirrorTraffic): the first request through the package's ARM pipeline, then `Azure-AsyncOperation`
+ * (status JSON) or else `Location` (202 until done) polled as core-lro does, then a GET of the
+ * resource. It plugs into `followOperation`, so progress, timeout and error reporting are the same.
+ */
+export function armOperation(
+  ws: Workspace,
+  o: { what: string; method: 'PUT' | 'PATCH' | 'DELETE'; path: string; body?: unknown; probe?: () => Promise<string | undefined> },
+): Operation<Record<string, unknown>> {
+  const resourceUrl = `${ws.armHost}${o.path}?api-version=${ws.apiVersion}`;
+  return {
+    what: o.what,
+    ...(o.probe ? { probe: o.probe } : {}),
+    start: async ({ abortSignal }) => {
+      const first = await armCall(ws, o.method, resourceUrl, o.body, abortSignal);
+      if (first.status >= 400) throw armFailure(first, o.method);
+      return new ArmPoller(ws, o.method, resourceUrl, first);
+    },
+  };
+}
+
+/** An error that followOperation reads like an SDK RestError (code, message, status). */
+function armFailure(res: ArmResponse, method: string): Error {
+  const s = serviceErrorOf({ statusCode: res.status, response: { bodyAsText: res.text }, message: `${method} answered HTTP ${res.status}` });
+  return Object.assign(new Error(s.message), { code: s.code, statusCode: res.status });
+}
+
+class ArmPoller implements PollerLikeLite<Record<string, unknown>> {
+  private done = false;
+  private cancelled = false;
+  private error: Error | undefined;
+  private result: Record<string, unknown> | undefined;
+  private readonly statusUrl: string | undefined;
+  private readonly locationUrl: string | undefined;
+
+  constructor(
+    private readonly ws: Workspace,
+    private readonly method: string,
+    private readonly resourceUrl: string,
+    first: ArmResponse,
+  ) {
+    this.statusUrl = first.headers['azure-asyncoperation'];
+    this.locationUrl = first.headers.location;
+    if (!this.statusUrl && !(this.locationUrl && first.status === 202)) {
+      // answered at once (200/201/204 without an operation to follow)
+      this.done = true;
+      this.result = first.body;
+    }
+  }
+
+  isDone(): boolean {
+    return this.done;
+  }
+
+  stopPolling(): void {
+    /* nothing runs between polls */
+  }
+
+  getResult(): Record<string, unknown> | undefined {
+    return this.result;
+  }
+
+  getOperationState(): { isCancelled?: boolean; error?: Error } {
+    return { isCancelled: this.cancelled, ...(this.error ? { error: this.error } : {}) };
+  }
+
+  async poll(options?: { abortSignal?: AbortSignal }): Promise<void> {
+    if (this.done) return;
+    const signal = options?.abortSignal;
+    if (this.statusUrl) {
+      const r = await armCall(this.ws, 'GET', this.statusUrl, undefined, signal);
+      if (r.status >= 400) throw armFailure(r, 'GET operation status');
+      const status = String(r.body.status ?? '');
+      if (/^(InProgress|Running|Accepted|Creating|Updating|Deleting|NotStarted)$/i.test(status) || status === '') return;
+      this.done = true;
+      if (/^Succeeded$/i.test(status)) return this.finalGet(signal);
+      if (/^Cancel(l)?ed$/i.test(status)) {
+        this.cancelled = true;
+        return;
+      }
+      const err = (r.body.error ?? {}) as { code?: string; message?: string };
+      this.error = Object.assign(new Error(err.message ?? `the operation ended ${status}`), { code: err.code ?? status });
+      return;
+    }
+    const r = await armCall(this.ws, 'GET', this.locationUrl!, undefined, signal);
+    if (r.status === 202) return;
+    this.done = true;
+    if (r.status >= 400) {
+      this.error = armFailure(r, 'GET operation result');
+      return;
+    }
+    return this.finalGet(signal);
+  }
+
+  private async finalGet(signal: AbortSignal | undefined): Promise<void> {
+    if (this.method === 'DELETE') return;
+    const r = await armCall(this.ws, 'GET', this.resourceUrl, undefined, signal);
+    if (r.status >= 400) this.error = armFailure(r, 'GET');
+    else this.result = r.body;
+  }
 }

@@ -4,9 +4,15 @@
  */
 import type { OnlineEndpoint } from '@azure/arm-machinelearning';
 import { AzureMlError, isNotFound, rememberSecret } from './errors.js';
-import { followOperation } from './lro.js';
+import { armOperation, followOperation } from './lro.js';
 import { CREATED_TAG, serviceError } from './model-asset.js';
-import type { Workspace } from './workspace-client.js';
+import { armCall, type Workspace } from './workspace-client.js';
+
+/**
+ * An endpoint as ARM returns it. `mirrorTraffic` is not in the SDK 2.1.1 models (its serializer
+ * drops it both ways), so endpoints are read and their traffic written with plain ARM calls.
+ */
+export type OnlineEndpointWire = OnlineEndpoint & { properties: OnlineEndpoint['properties'] & { mirrorTraffic?: Record<string, number> } };
 
 /** How callers authenticate: a key that does not expire, or an Azure ML token that does. */
 export type AuthMode = 'Key' | 'AMLToken';
@@ -19,12 +25,14 @@ export interface EndpointInfo {
   readonly provisioningState: string;
   readonly scoringUri: string | undefined;
   readonly traffic: Readonly<Record<string, number>>;
+  /** Mirrored (shadow) traffic: the share of requests copied to a deployment whose answers are dropped. Only non-zero entries. */
+  readonly mirrorTraffic: Readonly<Record<string, number>>;
   readonly tags: Readonly<Record<string, string>>;
   /** Whether mlmodel created it (its `mlmodel-created` tag). */
   readonly createdByMlmodel: boolean;
 }
 
-export function endpointInfo(e: OnlineEndpoint): EndpointInfo {
+export function endpointInfo(e: OnlineEndpointWire): EndpointInfo {
   const tags = (e.tags ?? {}) as Record<string, string>;
   return {
     name: e.name ?? '',
@@ -34,6 +42,7 @@ export function endpointInfo(e: OnlineEndpoint): EndpointInfo {
     provisioningState: e.properties.provisioningState ?? 'Unknown',
     scoringUri: e.properties.scoringUri,
     traffic: { ...(e.properties.traffic ?? {}) },
+    mirrorTraffic: Object.fromEntries(Object.entries(e.properties.mirrorTraffic ?? {}).filter(([, p]) => p > 0)),
     tags,
     createdByMlmodel: tags[CREATED_TAG] === 'true',
   };
@@ -50,17 +59,24 @@ export function checkEndpointName(name: string): void {
   }
 }
 
-export async function getEndpoint(ws: Workspace, name: string): Promise<OnlineEndpoint | undefined> {
+const endpointPath = (ws: Workspace, name: string): string => `${ws.id}/onlineEndpoints/${name}`;
+
+/** The endpoint as ARM returns it (with mirrorTraffic), or undefined when it does not exist. */
+export async function getEndpoint(ws: Workspace, name: string): Promise<OnlineEndpointWire | undefined> {
+  let r;
   try {
-    return await ws.client.onlineEndpoints.get(ws.resourceGroup, ws.name, name);
+    r = await armCall(ws, 'GET', `${ws.armHost}${endpointPath(ws, name)}?api-version=${ws.apiVersion}`);
   } catch (e) {
-    if (isNotFound(e)) return undefined;
     throw serviceError(`cannot read endpoint ${name}`, e);
   }
+  if (r.status === 404) return undefined;
+  if (r.status >= 400)
+    throw serviceError(`cannot read endpoint ${name}`, { statusCode: r.status, response: { bodyAsText: r.text }, message: `HTTP ${r.status}` });
+  return r.body as unknown as OnlineEndpointWire;
 }
 
 /** The endpoint, or an AzureMlError saying it does not exist and how to list the ones that do. */
-export async function requireEndpoint(ws: Workspace, name: string): Promise<OnlineEndpoint> {
+export async function requireEndpoint(ws: Workspace, name: string): Promise<OnlineEndpointWire> {
   const e = await getEndpoint(ws, name);
   if (!e) throw new AzureMlError(`endpoint ${name} does not exist in workspace ${ws.name} (see \`mlmodel deploy azureml list\`)`);
   return e;
@@ -108,37 +124,47 @@ export async function createEndpoint(
   return r ?? (await requireEndpoint(ws, o.name));
 }
 
-/** PUT the endpoint again with a new traffic map (and optionally a mirror map), keeping everything else. */
-export async function putEndpointTraffic(ws: Workspace, endpoint: OnlineEndpoint, traffic: Record<string, number>): Promise<OnlineEndpoint> {
-  const name = endpoint.name ?? '';
-  const body: OnlineEndpoint = {
-    location: endpoint.location,
-    ...(endpoint.identity
-      ? {
-          identity: {
-            type: endpoint.identity.type,
-            ...(endpoint.identity.userAssignedIdentities ? { userAssignedIdentities: endpoint.identity.userAssignedIdentities } : {}),
-          },
-        }
-      : {}),
-    ...(endpoint.tags ? { tags: endpoint.tags } : {}),
-    ...(endpoint.kind ? { kind: endpoint.kind } : {}),
-    properties: {
-      authMode: endpoint.properties.authMode,
-      ...(endpoint.properties.description !== undefined ? { description: endpoint.properties.description } : {}),
-      ...(endpoint.properties.publicNetworkAccess !== undefined ? { publicNetworkAccess: endpoint.properties.publicNetworkAccess } : {}),
-      traffic,
-    },
+/** Read-only properties ARM returns and a PUT must not carry. */
+const READ_ONLY = ['provisioningState', 'scoringUri', 'swaggerUri'];
+
+/**
+ * PUT the endpoint again with a new traffic map and mirror map, everything else as ARM returned it
+ * (including properties this package does not know). A PUT replaces the resource: leaving
+ * `mirrorTraffic` out would switch mirroring off (what an older Azure CLI or SDK does), so
+ * `mirror` undefined keeps the current one. Followed like every long-running operation.
+ */
+export async function putEndpointTraffic(
+  ws: Workspace,
+  name: string,
+  traffic: Record<string, number>,
+  mirror?: Record<string, number>,
+): Promise<OnlineEndpointWire> {
+  const current = await requireEndpoint(ws, name);
+  const properties: Record<string, unknown> = Object.fromEntries(
+    Object.entries(current.properties as unknown as Record<string, unknown>).filter(([k]) => !READ_ONLY.includes(k)),
+  );
+  properties.traffic = traffic;
+  properties.mirrorTraffic = mirror ?? current.properties.mirrorTraffic ?? {};
+  const identity = current.identity
+    ? {
+        type: current.identity.type,
+        ...(current.identity.userAssignedIdentities
+          ? { userAssignedIdentities: Object.fromEntries(Object.keys(current.identity.userAssignedIdentities).map((k) => [k, {}])) }
+          : {}),
+      }
+    : undefined;
+  const body = {
+    location: current.location,
+    ...(identity ? { identity } : {}),
+    ...(current.tags ? { tags: current.tags } : {}),
+    ...(current.kind ? { kind: current.kind } : {}),
+    properties,
   };
   const r = await followOperation(
-    {
-      what: `traffic of endpoint ${name}`,
-      start: (p) => ws.client.onlineEndpoints.beginCreateOrUpdate(ws.resourceGroup, ws.name, name, body, p),
-      probe: endpointProbe(ws, name),
-    },
+    armOperation(ws, { what: `traffic of endpoint ${name}`, method: 'PUT', path: endpointPath(ws, name), body, probe: endpointProbe(ws, name) }),
     { pollIntervalMs: ws.pollIntervalMs, timeoutMs: ws.timeoutMs, onStatus: ws.status },
   );
-  return r ?? (await requireEndpoint(ws, name));
+  return (r as OnlineEndpointWire | undefined) ?? (await requireEndpoint(ws, name));
 }
 
 /** DELETE the endpoint (Azure removes its deployments with it) and follow the operation. */
@@ -154,10 +180,17 @@ export async function deleteEndpointResource(ws: Workspace, name: string): Promi
   );
 }
 
+/** Every online endpoint of the workspace (plain ARM list with nextLink paging, so that mirrorTraffic is kept). */
 export async function listEndpoints(ws: Workspace): Promise<EndpointInfo[]> {
   const out: EndpointInfo[] = [];
+  let url: string | undefined = `${ws.armHost}${ws.id}/onlineEndpoints?api-version=${ws.apiVersion}`;
   try {
-    for await (const e of ws.client.onlineEndpoints.list(ws.resourceGroup, ws.name)) out.push(endpointInfo(e));
+    while (url) {
+      const r = await armCall(ws, 'GET', url);
+      if (r.status >= 400) throw Object.assign(new Error(`HTTP ${r.status}`), { statusCode: r.status, response: { bodyAsText: r.text } });
+      for (const e of (r.body.value ?? []) as OnlineEndpointWire[]) out.push(endpointInfo(e));
+      url = typeof r.body.nextLink === 'string' && r.body.nextLink !== '' ? r.body.nextLink : undefined;
+    }
   } catch (e) {
     throw serviceError(`cannot list the endpoints of workspace ${ws.name}`, e);
   }

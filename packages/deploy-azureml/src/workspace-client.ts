@@ -135,24 +135,54 @@ export function connectWorkspace(config: AzureMlConfig): Workspace {
   };
 }
 
-/** An ARM call the Azure ML SDK has no operation for (the container registry), with its own api-version (the SDK's client would overwrite it). */
-export async function armRequest<T>(ws: Workspace, method: HttpMethods, path: string, apiVersion: string, body?: unknown): Promise<T> {
+/** An ARM answer as received: status, lower-cased headers and the parsed JSON body ({} when empty or not JSON). */
+export interface ArmResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Record<string, unknown>;
+  readonly text: string;
+}
+
+/**
+ * One call through the package's ARM pipeline (bearer token, retries, the configured CA) to a full
+ * URL, without throwing on an error status: the long-running-operation follower and the calls the
+ * SDK cannot make (its models drop `mirrorTraffic`) read the answer themselves.
+ */
+export async function armCall(ws: Workspace, method: HttpMethods, url: string, body?: unknown, abortSignal?: AbortSignal): Promise<ArmResponse> {
   const request = createPipelineRequest({
-    url: `${ws.armHost}${path}?api-version=${apiVersion}`,
+    url,
     method,
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    ...(abortSignal ? { abortSignal } : {}),
   });
   request.headers.set('accept', 'application/json');
   if (body !== undefined) request.headers.set('content-type', 'application/json');
   const res = await ws.arm.pipeline.sendRequest(ws.arm.httpClient, request);
-  if (res.status >= 400) {
-    const s = serviceErrorOf({ statusCode: res.status, response: { bodyAsText: res.bodyAsText ?? '' }, message: `HTTP ${res.status}` });
-    throw new AzureMlServiceError(`${method} ${path} failed (${res.status}${s.code ? ` ${s.code}` : ''}): ${s.message}`, {
-      serviceCode: s.code,
-      status: res.status,
-    });
+  const text = res.bodyAsText ?? '';
+  let parsed: Record<string, unknown> = {};
+  try {
+    const v: unknown = text ? JSON.parse(text) : {};
+    if (v && typeof v === 'object' && !Array.isArray(v)) parsed = v as Record<string, unknown>;
+  } catch {
+    /* not JSON: callers see the status and the text */
   }
-  return (res.bodyAsText ? JSON.parse(res.bodyAsText) : {}) as T;
+  return { status: res.status, headers: res.headers.toJSON(), body: parsed, text };
+}
+
+/** The service's error (code, message) from an ARM answer with an error status. */
+export function armErrorOf(method: string, path: string, res: ArmResponse): AzureMlServiceError {
+  const s = serviceErrorOf({ statusCode: res.status, response: { bodyAsText: res.text }, message: `HTTP ${res.status}` });
+  return new AzureMlServiceError(`${method} ${path} failed (${res.status}${s.code ? ` ${s.code}` : ''}): ${s.message}`, {
+    serviceCode: s.code,
+    status: res.status,
+  });
+}
+
+/** An ARM call the Azure ML SDK has no operation for (the container registry, mirror traffic), with its own api-version (the SDK's client would overwrite it). */
+export async function armRequest<T>(ws: Workspace, method: HttpMethods, path: string, apiVersion: string, body?: unknown): Promise<T> {
+  const res = await armCall(ws, method, `${ws.armHost}${path}?api-version=${apiVersion}`, body);
+  if (res.status >= 400) throw armErrorOf(method, path, res);
+  return res.body as T;
 }
 
 /** What a workspace GET says that a deployment needs. */

@@ -1,19 +1,24 @@
 /**
  * The pure parts of @mlmodel/deploy-azureml: traffic maps (parse, check, moving a deleted
- * deployment's share), the deployment body (Azure's defaults, ISO 8601 durations, the server
+ * deployment's share), mirror maps (Azure's rules), the deployment body (Azure's defaults, ISO 8601 durations, the server
  * timeout under the endpoint's), the dry-run plan and redaction. The calls themselves are tested
  * end to end against the fake ARM in test/deploy-azureml.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import {
   AzureMlError,
+  checkLiveVsMirror,
+  checkMirror,
   checkTraffic,
   deploymentBody,
   formatPlan,
   isoDuration,
+  mirrorWithout,
+  parseMirror,
   parseTraffic,
   planDelete,
   planDeployment,
+  planTraffic,
   redact,
   rememberSecret,
   trafficWithout,
@@ -48,6 +53,35 @@ describe('traffic', () => {
     expect(trafficWithout({ a: 50, b: 30, c: 20 }, 'a')).toEqual({ b: 60, c: 40 });
     expect(trafficWithout({ a: 34, b: 33, c: 33 }, 'b')).toEqual({ a: 51, c: 49 });
     expect(trafficWithout({ a: 100, b: 0 }, 'a')).toEqual({ b: 0 });
+  });
+});
+
+describe('mirrored traffic', () => {
+  it('parses green=10 and none', () => {
+    expect(parseMirror('green=10')).toEqual({ green: 10 });
+    expect(parseMirror('none')).toEqual({});
+    expect(parseMirror(' OFF ')).toEqual({});
+    expect(() => parseMirror('green')).toThrow(/^--mirror "green": "green" is not DEPLOYMENT=PERCENT \(e\.g\. green=10\)$/);
+  });
+
+  it("applies Azure's rules: existing deployment, one at most, 50% at most, never one with live traffic", () => {
+    const known = ['blue', 'green', 'red'];
+    const live = { blue: 100, green: 0, red: 0 };
+    expect(checkMirror({ green: 50 }, known, live, 'e')).toEqual({ green: 50 });
+    expect(checkMirror({ green: 0 }, known, live, 'e')).toEqual({});
+    expect(() => checkMirror({ green: 51 }, known, live, 'e')).toThrow(/mirrored traffic for green must be a whole percentage 0–50, not 51/);
+    expect(() => checkMirror({ green: 1.5 }, known, live, 'e')).toThrow(AzureMlError);
+    expect(() => checkMirror({ purple: 10 }, known, live, 'e')).toThrow(/endpoint e has no deployment purple \(it has blue, green, red\)/);
+    expect(() => checkMirror({ green: 10, red: 10 }, known, live, 'e')).toThrow(/one deployment only, not green and red/);
+    expect(() => checkMirror({ blue: 10 }, known, live, 'e')).toThrow(/deployment blue takes 100% of the live traffic, so it cannot also get mirrored traffic/);
+    expect(() => checkLiveVsMirror({ blue: 90, green: 10 }, { green: 10 }, 'e')).toThrow(/add --mirror none/);
+    expect(() => checkLiveVsMirror({ blue: 100 }, { green: 10 }, 'e')).not.toThrow();
+    expect(mirrorWithout({ green: 10 }, 'green')).toEqual({});
+  });
+
+  it('plans the traffic PUT with the mirror map, unchanged parts marked', () => {
+    const p = planTraffic(config, 'e', undefined, { green: 10 });
+    expect(p.calls.at(-1)).toMatchObject({ method: 'PUT', path: `${W}/onlineEndpoints/e`, body: { traffic: '<unchanged>', mirrorTraffic: 'green=10' } });
   });
 });
 

@@ -73,6 +73,7 @@ function withDeploymentOptions(cmd: Command): Command {
     .option('--probe-success-threshold <n>', 'passed probes before ready (default 1)', intOption('--probe-success-threshold', 1))
     .option('--env <key=value>', 'environment variable for the container (repeatable)', collect)
     .option('--traffic <map>', 'traffic afterwards, e.g. blue=90,green=10 (default: 100% to a first deployment, else the new one gets 0%)')
+    .option('--mirror <map>', 'mirrored (shadow) traffic afterwards, e.g. green=10 (one deployment, at most 50%), or none to stop mirroring')
     .option('--keep-on-failure', 'leave what a failed create made (to inspect it) instead of removing it')
     .option('--dry-run', 'print the calls that would be made; make none')
     .option('--json', 'print the result as JSON');
@@ -96,7 +97,7 @@ export function registerAzureMlCommands(deploy: Command, io: Io, result: { code:
   withWorkspace(azureml.command('delete').description('delete a deployment (refused while it takes traffic, unless --force) or a whole endpoint'))
     .requiredOption('--endpoint <name>', 'online endpoint name')
     .option('--deployment <name>', 'delete only this deployment (default: the whole endpoint)')
-    .option('--force', 'delete a deployment that takes traffic: its share moves to the others first')
+    .option('--force', 'delete a deployment that takes live or mirrored traffic: its share moves to the others first, mirroring to it stops')
     .option('--keep-assets', 'keep the model and environment versions mlmodel registered for it')
     .option('--dry-run', 'print the calls that would be made; make none')
     .action((o: AzureMlCliOptions) => run('delete', o));
@@ -120,9 +121,15 @@ export function registerAzureMlCommands(deploy: Command, io: Io, result: { code:
     .option('--tail <n>', 'lines (default 100)', intOption('--tail', 1, 10_000))
     .addOption(new Option('--container-type <type>', 'which container').choices(['inference-server', 'storage-initializer']).default('inference-server'))
     .action((o: AzureMlCliOptions) => run('logs', o));
-  withWorkspace(azureml.command('traffic').description('shift traffic between deployments, e.g. --traffic blue=90,green=10'))
+  withWorkspace(
+    azureml.command('traffic').description('shift live traffic between deployments (--traffic blue=90,green=10) and mirror a share to one (--mirror green=10)'),
+  )
     .requiredOption('--endpoint <name>', 'online endpoint name')
-    .requiredOption('--traffic <map>', 'DEPLOYMENT=PERCENT pairs adding up to 100; deployments left out get 0')
+    .option('--traffic <map>', 'DEPLOYMENT=PERCENT pairs adding up to 100; deployments left out get 0 (default: unchanged)')
+    .option(
+      '--mirror <map>',
+      'copy this share of the live requests to one deployment that takes no live traffic, answers dropped: e.g. green=10 (at most 50); none stops mirroring (default: unchanged)',
+    )
     .option('--dry-run', 'print the calls that would be made; make none')
     .option('--json', 'print the endpoint afterwards as JSON')
     .action((o: AzureMlCliOptions) => run('traffic', o));

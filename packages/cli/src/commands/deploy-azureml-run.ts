@@ -53,6 +53,7 @@ export interface AzureMlCliOptions {
   probeSuccessThreshold?: number;
   env?: string[];
   traffic?: string;
+  mirror?: string;
   keepOnFailure?: boolean;
   // delete
   force?: boolean;
@@ -142,6 +143,10 @@ export async function runAzureMlCommand(cmd: AzureMlCommand, o: AzureMlCliOption
 
 async function dispatch(az: typeof AzureMl, cmd: AzureMlCommand, o: AzureMlCliOptions, config: AzureMl.AzureMlConfig, io: Io): Promise<number> {
   const traffic = o.traffic !== undefined ? az.parseTraffic(o.traffic) : undefined;
+  const mirror = o.mirror !== undefined ? az.parseMirror(o.mirror) : undefined;
+  if (cmd === 'traffic' && traffic === undefined && mirror === undefined) {
+    throw new az.AzureMlError('give --traffic (e.g. blue=90,green=10), --mirror (e.g. green=10, or none) or both');
+  }
   if (o.dryRun) {
     // checked like a real run, so that a dry run that passes is a run that would start
     az.connectWorkspace({ ...config, credential: { getToken: () => Promise.resolve(null) } });
@@ -159,8 +164,9 @@ async function dispatch(az: typeof AzureMl, cmd: AzureMlCommand, o: AzureMlCliOp
         authMode: o.authMode === 'aml-token' ? 'AMLToken' : 'Key',
         settings: settingsOf(o),
         ...(traffic ? { traffic } : {}),
+        ...(mirror ? { mirror } : {}),
       });
-    } else if (cmd === 'traffic') plan = az.planTraffic(config, o.endpoint!, traffic!);
+    } else if (cmd === 'traffic') plan = az.planTraffic(config, o.endpoint!, traffic, mirror);
     else plan = az.planDelete(config, { endpoint: o.endpoint!, deployment: o.deployment, force: o.force === true, keepAssets: o.keepAssets === true });
     io.out(o.json ? toJson(plan) : az.formatPlan(plan).join('\n'));
     return 0;
@@ -169,17 +175,19 @@ async function dispatch(az: typeof AzureMl, cmd: AzureMlCommand, o: AzureMlCliOp
   switch (cmd) {
     case 'create':
     case 'update':
-      return deploy(az, ws, cmd, o, traffic, io);
+      return deploy(az, ws, cmd, o, traffic, mirror, io);
     case 'traffic': {
-      const e = await az.setTraffic(ws, o.endpoint!, traffic!);
-      io.out(o.json ? toJson(e) : `endpoint ${e.name}: traffic ${az.formatTraffic(e.traffic)}`);
+      const e = await az.setTraffic(ws, o.endpoint!, traffic, mirror);
+      io.out(o.json ? toJson(e) : `endpoint ${e.name}: traffic ${az.formatTraffic(e.traffic)}${mirrorText(az, e.mirrorTraffic)}`);
       return 0;
     }
     case 'delete': {
       const r = o.deployment
         ? await az.deleteDeployment(ws, { endpoint: o.endpoint!, deployment: o.deployment, force: o.force === true, keepAssets: o.keepAssets === true })
         : await az.deleteEndpoint(ws, { endpoint: o.endpoint!, keepAssets: o.keepAssets === true });
-      io.out(`deleted ${r.removed.join(', ')}${r.traffic ? `\n  traffic now ${az.formatTraffic(r.traffic)}` : ''}`);
+      io.out(
+        `deleted ${r.removed.join(', ')}${r.traffic ? `\n  traffic now ${az.formatTraffic(r.traffic)}` : ''}${r.mirrorTraffic ? `\n  mirror now ${az.formatTraffic(r.mirrorTraffic)}` : ''}`,
+      );
       return 0;
     }
     case 'status': {
@@ -194,6 +202,7 @@ async function dispatch(az: typeof AzureMl, cmd: AzureMlCommand, o: AzureMlCliOp
           `endpoint ${e.name}: ${e.provisioningState} (auth ${e.authMode}, ${e.location})`,
           `  scoring URI  ${e.scoringUri ?? '(none yet)'}`,
           `  traffic      ${az.formatTraffic(e.traffic)}`,
+          `  mirrored     ${Object.keys(e.mirrorTraffic).length > 0 ? az.formatTraffic(e.mirrorTraffic) : '(none)'}`,
           s.deployments.length === 0
             ? '  no deployments'
             : table(
@@ -201,7 +210,7 @@ async function dispatch(az: typeof AzureMl, cmd: AzureMlCommand, o: AzureMlCliOp
                 s.deployments.map((d) => [
                   d.name,
                   d.provisioningState,
-                  `${e.traffic[d.name] ?? 0}%`,
+                  `${e.traffic[d.name] ?? 0}%${e.mirrorTraffic[d.name] ? ` (+${e.mirrorTraffic[d.name]}% mirrored)` : ''}`,
                   `${d.instanceType ?? '?'} × ${d.instanceCount ?? '?'}`,
                   (d.model ?? '').replace(/^.*\/models\/([^/]+)\/versions\/([^/]+)$/, '$1:$2'),
                 ]),
@@ -218,7 +227,7 @@ async function dispatch(az: typeof AzureMl, cmd: AzureMlCommand, o: AzureMlCliOp
         io.out(
           table(
             ['ENDPOINT', 'STATE', 'AUTH', 'TRAFFIC', 'SCORING URI'],
-            list.map((e) => [e.name, e.provisioningState, e.authMode, az.formatTraffic(e.traffic), e.scoringUri ?? '']),
+            list.map((e) => [e.name, e.provisioningState, e.authMode, `${az.formatTraffic(e.traffic)}${mirrorText(az, e.mirrorTraffic)}`, e.scoringUri ?? '']),
           ),
         );
       return 0;
@@ -247,6 +256,11 @@ async function dispatch(az: typeof AzureMl, cmd: AzureMlCommand, o: AzureMlCliOp
   }
 }
 
+/** `; mirror green=10` when the endpoint mirrors traffic, else nothing. */
+function mirrorText(az: typeof AzureMl, mirror: Readonly<Record<string, number>>): string {
+  return Object.keys(mirror).length > 0 ? `; mirror ${az.formatTraffic(mirror)}` : '';
+}
+
 function readStdin(): Buffer {
   return readFileSync(0);
 }
@@ -265,6 +279,7 @@ async function deploy(
   cmd: 'create' | 'update',
   o: AzureMlCliOptions,
   traffic: Record<string, number> | undefined,
+  mirror: Record<string, number> | undefined,
   io: Io,
 ): Promise<number> {
   if (!o.model) throw new InvalidArgumentError('-m/--model is required');
@@ -311,6 +326,7 @@ async function deploy(
     authMode: o.authMode === 'aml-token' ? 'AMLToken' : 'Key',
     settings: settingsOf(o),
     ...(traffic ? { traffic } : {}),
+    ...(mirror ? { mirror } : {}),
     ...(o.keepOnFailure ? { keepOnFailure: true } : {}),
     ...(push ? { onPushEvent: push } : {}),
   });
@@ -322,7 +338,7 @@ async function deploy(
     [
       `${cmd === 'create' ? 'created' : 'updated'} deployment ${r.deployment.name} of endpoint ${r.endpoint.name}: ${r.deployment.provisioningState}`,
       `  scoring URI  ${r.endpoint.scoringUri ?? '(none yet)'}`,
-      `  traffic      ${az.formatTraffic(r.endpoint.traffic)}`,
+      `  traffic      ${az.formatTraffic(r.endpoint.traffic)}${mirrorText(az, r.endpoint.mirrorTraffic)}`,
       `  image        ${r.image.registry}/${r.image.repository}@${r.image.digest} (pushed in ${(r.pushMs / 1000).toFixed(1)} s)`,
       `  model        ${r.model.name}:${r.model.version} (${r.model.uri})`,
       `  environment  ${r.environment.name}:${r.environment.version}`,
