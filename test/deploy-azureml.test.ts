@@ -76,7 +76,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'mlmodel-azureml-e2e-'));
 const status: string[] = [];
 const measured: Record<string, number> = {};
 
-function workspace(over: { timeoutMs?: number } = {}): Workspace {
+function workspace(over: { timeoutMs?: number; datastore?: string } = {}): Workspace {
   const credential = new ClientSecretCredential(fake.tenantId, CLIENT_ID, CLIENT_SECRET, {
     authorityHost: fake.host,
     disableInstanceDiscovery: true,
@@ -92,6 +92,7 @@ function workspace(over: { timeoutMs?: number } = {}): Workspace {
     pollIntervalMs: 25,
     timeoutMs: over.timeoutMs ?? 90_000,
     blobEndpoint: azurite.blobEndpoint,
+    ...(over.datastore !== undefined ? { datastore: over.datastore } : {}),
     onStatus: (line) => {
       status.push(line);
       if (process.env.DEBUG_AZML) console.log(new Date().toISOString(), line);
@@ -449,6 +450,25 @@ describe('library against the fake ARM, the real registry and Azurite', () => {
     expect(blobsNow.filter((b) => !blobsV1.includes(b)).every((b) => b.startsWith(`${v2Prefix}/`))).toBe(true);
     expect(blobsNow.some((b) => b.startsWith(`${v2Prefix}/`))).toBe(true);
 
+    // an update whose PUT the service refuses at once (an unknown VM size) changed nothing: its new versions and files go
+    const idsBeforeRefused = fake.resourceIds();
+    const blobsBeforeRefused = await azurite.blobs(CONTAINER);
+    const refused = await deployOnlineEndpoint(
+      ws,
+      await deployOptions('iris-upd', 'blue', {
+        ...opts,
+        mode: 'update',
+        settings: { instanceType: 'Standard_DS3_v9', livenessProbe: FAST, readinessProbe: FAST },
+      }),
+    ).catch((x: unknown) => x);
+    expect(refused).toBeInstanceOf(AzureMlServiceError);
+    expect((refused as Error).message).toMatch(
+      /^deployment blue of endpoint iris-upd failed \(BadArgument\): The specified instance type Standard_DS3_v9 is not supported for managed online deployments\. — removed what this update made: environment mlmodel-iris_upd:3, model iris_upd:3, model files mlmodel\/iris_upd\/3-[a-z0-9]+\/model$/,
+    );
+    expect(fake.resourceIds()).toEqual(idsBeforeRefused);
+    expect(await azurite.blobs(CONTAINER)).toEqual(blobsBeforeRefused);
+    expect((await endpointStatus(ws, 'iris-upd')).deployments[0]!.model).toBe(`${fake.workspaceId}/models/iris_upd/versions/2`);
+
     // deleting the endpoint removes what the deployment refers to (2); version 1 stays as lineage, as the README says
     const del = await deleteEndpoint(ws, { endpoint: 'iris-upd' });
     expect(del.removed).toEqual(['endpoint iris-upd', 'deployment blue', 'environment mlmodel-iris_upd:2', 'model iris_upd:2']);
@@ -562,6 +582,35 @@ describe('library against the fake ARM, the real registry and Azurite', () => {
     expect(fake.calls.some((c) => c.method === 'POST' && c.path.endsWith('/registries/mlmodeltestacr/listCredentials'))).toBe(true);
   });
 
+  it('delete removes the model files from the datastore the model URI names, whatever datastore the delete is configured with', async () => {
+    const before = fake.resourceIds();
+    const blobsBefore = await azurite.blobs(CONTAINER);
+    const other = 'mlmodel-other-datastore';
+    fake.extraDatastores.set('otherstore', other);
+    await azurite.service.getContainerClient(other).createIfNotExists();
+    try {
+      const r = await deployOnlineEndpoint(
+        workspace({ datastore: 'otherstore' }),
+        await deployOptions('iris-ds', 'blue', { imageTarget: `mlmodel/iris-onnx:ds-${RUN}` }),
+      );
+      expect(r.model.uri).toMatch(/\/datastores\/otherstore\/paths\/mlmodel\/iris_onnx\/\d+-[a-z0-9]+\/model$/);
+      expect((await azurite.blobs(other)).length).toBeGreaterThan(0);
+      expect(await azurite.blobs(CONTAINER)).toEqual(blobsBefore);
+      const del = await deleteEndpoint(workspace(), { endpoint: 'iris-ds' });
+      expect(del.removed).toEqual([
+        'endpoint iris-ds',
+        'deployment blue',
+        expect.stringMatching(/^environment mlmodel-iris_onnx:\d+$/),
+        expect.stringMatching(/^model iris_onnx:\d+$/),
+      ]);
+      expect(await azurite.blobs(other)).toEqual([]);
+    } finally {
+      fake.extraDatastores.delete('otherstore');
+    }
+    expect(fake.resourceIds()).toEqual(before);
+    expect(await azurite.blobs(CONTAINER)).toEqual(blobsBefore);
+  });
+
   it('delete of the endpoint removes it, its deployments and what mlmodel registered for them: no orphans', async () => {
     const ws = workspace();
     const r = await deleteEndpoint(ws, { endpoint: 'iris-e2e' });
@@ -586,7 +635,11 @@ interface CliRun {
 const cliOutputs: string[] = [];
 
 /** The real CLI in a child process that does not block this one (the fake answers from here). */
-function cli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+function cli(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'deploy', 'azureml', ...args], {
       cwd: tmp,
@@ -609,7 +662,10 @@ function cli(args: readonly string[], env: Record<string, string | undefined> = 
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onStderr?.(stderr, child);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
     child.on('error', reject);
     child.on('close', (status) => {
@@ -637,6 +693,20 @@ describe('the CLI (child processes: DefaultAzureCredential from the environment,
     expect(r.stdout).toContain('"readinessProbe":{"initialDelay":"PT10S","period":"PT5S","timeout":"PT2S","failureThreshold":30,"successThreshold":1}');
     expect(r.stdout).toContain('"scoringRoute":{"port":8080,"path":"/invocations"}');
     expect(fake.calls.length).toBe(before);
+  });
+
+  it('--dry-run names the registered model after a models:/ or runs:/ URI (not the download cache), and refuses names a real run refuses', async () => {
+    const registered = await cli(['create', '-m', 'models:/iris-classifier/3', '--endpoint', 'cli-iris', '--dry-run']);
+    expect(registered.status).toBe(0);
+    expect(registered.stdout).toContain(`/workspaces/${WS}/models/iris-classifier/versions/<next>`);
+    expect(registered.stdout).toContain(`/workspaces/${WS}/environments/mlmodel-iris-classifier/versions/<next>`);
+    const run = await cli(['create', '-m', 'runs:/0a1b2c3d/my_model', '--endpoint', 'cli-iris', '--dry-run']);
+    expect(run.stdout).toContain('PUSH <loginServer>/mlmodel/my-model:blue-<next>');
+    expect(run.stdout).toContain(`/models/my_model/versions/<next>`);
+    const badEndpoint = await cli(['create', '-m', MODEL, '--endpoint', 'ab', '--dry-run']);
+    expect(badEndpoint.status).toBe(1);
+    expect(badEndpoint.stdout).toBe('');
+    expect(badEndpoint.stderr).toMatch(/^error: endpoint name "ab" is not valid: 3–32 letters, digits and hyphens, starting with a letter.*\n$/);
   });
 
   it('create builds the image, deploys it and prints where to call it; status, list, predict and logs read it back', async () => {
@@ -734,6 +804,69 @@ describe('the CLI (child processes: DefaultAzureCredential from the environment,
     expect(wrongSecret.status).toBe(1);
     expect(wrongSecret.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(wrongSecret.stderr).toMatch(/^error: no Azure credential worked \(.*Invalid client secret.*\): sign in with `az login`/);
+  });
+
+  it('Ctrl-C during a create stops polling, removes exactly what the create made and exits 130 with one error line', async () => {
+    const before = fake.resourceIds();
+    const blobsBefore = await azurite.blobs(CONTAINER);
+    fake.hangDeployments = true;
+    let sent = false;
+    try {
+      const t0 = performance.now();
+      const r = await cli(
+        ['create', '-m', MODEL, '--endpoint', 'cli-sigint', '--image', IMAGE, '--probe-initial-delay', '0', ...CONNECT, ...PUSH()],
+        {},
+        (stderr, child) => {
+          if (!sent && /deployment blue of endpoint cli-sigint: Creating/.test(stderr)) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        },
+      );
+      expect(sent).toBe(true);
+      expect(performance.now() - t0).toBeLessThan(30_000);
+      expect(r.status).toBe(130);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/mlmodel: SIGINT: stopping and removing what this create made/);
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(
+        /^error: interrupted while waiting for deployment blue of endpoint cli-sigint after [\d.]+ s \(last seen: Creating\) — removed what this create made: endpoint cli-sigint, environment mlmodel-iris_onnx:\d+, model iris_onnx:\d+, model files mlmodel\/iris_onnx\//,
+      );
+    } finally {
+      fake.hangDeployments = false;
+    }
+    expect(fake.resourceIds()).toEqual(before);
+    expect(fake.endpoint('cli-sigint')).toBeUndefined();
+    expect(await azurite.blobs(CONTAINER)).toEqual(blobsBefore);
+  });
+
+  it('a create on an existing AML-token endpoint without --auth-mode says nothing about its auth mode; --auth-mode key does', async () => {
+    const ws = workspace();
+    const before = fake.resourceIds();
+    await ws.client.onlineEndpoints.beginCreateOrUpdateAndWait(
+      RG,
+      WS,
+      'cli-token',
+      { location: fake.location, identity: { type: 'SystemAssigned' }, properties: { authMode: 'AMLToken', traffic: {} } },
+      { updateIntervalInMs: 25 },
+    );
+    try {
+      const remark = /keeps its auth mode AMLToken/;
+      fake.failNextDeployment = { code: 'ImagePullFailure', message: 'Failed to pull image' };
+      const plain = await cli(['create', '-m', MODEL, '--endpoint', 'cli-token', '--image', IMAGE, ...CONNECT, ...PUSH()]);
+      expect(plain.status).toBe(1);
+      expect(plain.stderr).toMatch(/ImagePullFailure/);
+      expect(plain.stderr).not.toMatch(remark);
+      fake.failNextDeployment = { code: 'ImagePullFailure', message: 'Failed to pull image' };
+      const explicit = await cli(['create', '-m', MODEL, '--endpoint', 'cli-token', '--image', IMAGE, '--auth-mode', 'key', ...CONNECT, ...PUSH()]);
+      expect(explicit.status).toBe(1);
+      expect(explicit.stderr).toMatch(/mlmodel: endpoint cli-token keeps its auth mode AMLToken \(--auth-mode applies to new endpoints\)/);
+    } finally {
+      fake.failNextDeployment = undefined;
+      await ws.client.onlineEndpoints.beginDeleteAndWait(RG, WS, 'cli-token', { updateIntervalInMs: 25 });
+    }
+    expect(fake.resourceIds()).toEqual(before);
   });
 
   it("mirror from the CLI: create --mirror, status shows it, Azure's rules as one-line errors, traffic --mirror none to promote, delete --force of a mirrored deployment", async () => {

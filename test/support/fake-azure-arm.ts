@@ -134,6 +134,23 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 };
 
+/** VM sizes of managed online deployments (a subset of Azure's list; anything else is refused at once, as Azure does). */
+const MANAGED_INSTANCE_TYPES = new Set(
+  [
+    'Standard_DS1_v2',
+    'Standard_DS2_v2',
+    'Standard_DS3_v2',
+    'Standard_DS4_v2',
+    'Standard_DS5_v2',
+    'Standard_F2s_v2',
+    'Standard_F4s_v2',
+    'Standard_F8s_v2',
+    'Standard_E2s_v3',
+    'Standard_E4s_v3',
+    'Standard_NC6s_v3',
+  ].map((t) => t.toLowerCase()),
+);
+
 const armError = (res: ServerResponse, status: number, code: string, message: string): void => json(res, status, { error: { code, message } });
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -189,6 +206,8 @@ export class FakeAzureArm {
   failNextDeployment: FakeFailure | undefined;
   /** Deployment operations never finish (for timeouts). */
   hangDeployments = false;
+  /** More Azure Blob datastores of the workspace (name → container in the same account), besides workspaceblobstore. */
+  readonly extraDatastores = new Map<string, string>();
   /** The next endpoint PUT (e.g. a traffic change) ends Failed with this error, the endpoint as it was (consumed). */
   failNextEndpointPut: FakeFailure | undefined;
   /** Canned log text per deployment name (when no container runs). */
@@ -343,18 +362,19 @@ export class FakeAzureArm {
         properties: { containerRegistry: reg, friendlyName: this.opts.workspace },
       });
     }
-    if (parts[0] === 'datastores' && parts[1] === 'workspaceblobstore') {
+    if (parts[0] === 'datastores' && (parts[1] === 'workspaceblobstore' || this.extraDatastores.has(parts[1]!))) {
+      const ds = parts[1]!;
       if (parts.length === 2 && method === 'GET') {
         return json(res, 200, {
-          id: `${W}/datastores/workspaceblobstore`,
-          name: 'workspaceblobstore',
+          id: `${W}/datastores/${ds}`,
+          name: ds,
           properties: {
             datastoreType: 'AzureBlob',
             accountName: this.opts.storageAccount.name,
-            containerName: this.opts.storageAccount.container,
+            containerName: this.extraDatastores.get(ds) ?? this.opts.storageAccount.container,
             endpoint: 'core.windows.net',
             protocol: 'https',
-            isDefault: true,
+            isDefault: ds === 'workspaceblobstore',
             credentials: { credentialsType: 'AccountKey' },
           },
         });
@@ -647,6 +667,9 @@ export class FakeAzureArm {
     const props = (body.properties ?? {}) as Json;
     if (props.endpointComputeType !== 'Managed' || !props.instanceType || !props.environmentId) {
       return armError(res, 400, 'BadArgument', 'a managed deployment needs endpointComputeType Managed, instanceType and environmentId');
+    }
+    if (!MANAGED_INSTANCE_TYPES.has(String(props.instanceType).toLowerCase())) {
+      return armError(res, 400, 'BadArgument', `The specified instance type ${String(props.instanceType)} is not supported for managed online deployments.`);
     }
     const envId = String(props.environmentId).toLowerCase();
     const env = this.environments.get(envId);

@@ -9,7 +9,7 @@ import type { PushEvent } from '@mlmodel/image-builder';
 import type { MLmodel } from '@mlmodel/format';
 import { pushToAcr, type AcrAuth, type AcrPush } from './acr-login.js';
 import { createEnvironmentVersion, deleteEnvironmentVersion, type RegisteredEnvironment } from './environment-asset.js';
-import { AzureMlError, AzureMlServiceError, AzureMlTimeoutError, oneLine } from './errors.js';
+import { AzureMlError, AzureMlInterruptedError, AzureMlServiceError, AzureMlTimeoutError, oneLine } from './errors.js';
 import { CREATED_TAG, datastoreContainer, deleteModelVersion, nextVersion, registerModelVersion, uploadModel, type RegisteredModel } from './model-asset.js';
 import {
   deleteDeploymentResource,
@@ -62,6 +62,12 @@ export interface DeployOptions {
   /** Leave what a failed create made (to inspect it) instead of removing it. */
   readonly keepOnFailure?: boolean;
   readonly onPushEvent?: (e: PushEvent) => void;
+  /**
+   * Interrupts the call (the CLI aborts it on Ctrl-C). It stops at the next step or poll and then
+   * cleans up as a failure would: a create removes what it made, an update what it made before the
+   * deployment PUT. Then it throws AzureMlInterruptedError.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface DeployResult {
@@ -150,7 +156,13 @@ export async function deployOnlineEndpoint(ws: Workspace, o: DeployOptions): Pro
   const created: string[] = [];
   const undo: { what: string; run: () => Promise<void> }[] = [];
   let deploymentStarted = false;
+  /** ARM ids of the model and environment versions this call registered. */
+  const newAssets: string[] = [];
+  const step = (what: string): void => {
+    if (o.signal?.aborted) throw new AzureMlInterruptedError(`interrupted before ${what}`);
+  };
   try {
+    step('pushing the image');
     const modelVersion = await nextVersion(ws, 'model', modelName);
     const envName = `mlmodel-${modelName}`;
     const envVersion = await nextVersion(ws, 'environment', envName);
@@ -168,6 +180,7 @@ export async function deployOnlineEndpoint(ws: Workspace, o: DeployOptions): Pro
     const imageRef = `${image.registry}/${image.repository}@${image.digest}`;
     const tArm = performance.now();
 
+    step('uploading the model');
     const uploaded = await uploadModel(ws, {
       modelDir: o.modelDir,
       name: modelName,
@@ -176,21 +189,26 @@ export async function deployOnlineEndpoint(ws: Workspace, o: DeployOptions): Pro
       ...(ws.config.blobEndpoint !== undefined ? { blobEndpoint: ws.config.blobEndpoint } : {}),
     });
     undo.push({ what: `model files ${uploaded.prefix}`, run: uploaded.remove });
+    step(`registering model ${modelName}`);
     const model = await registerModelVersion(ws, { name: modelName, version: modelVersion, uri: uploaded.uri, mlmodel: o.mlmodel });
     created.push(`model ${modelName}:${modelVersion}`);
+    newAssets.push(model.id);
     undo.push({ what: `model ${modelName}:${modelVersion}`, run: () => deleteModelVersion(ws, modelName, modelVersion) });
     ws.status(`registered model ${modelName} version ${modelVersion}`);
 
+    step(`creating environment ${envName}`);
     const environment = await createEnvironmentVersion(ws, { name: envName, version: envVersion, image: imageRef });
     created.push(`environment ${envName}:${envVersion}`);
+    newAssets.push(environment.id);
     undo.push({ what: `environment ${envName}:${envVersion}`, run: () => deleteEnvironmentVersion(ws, envName, envVersion) });
     ws.status(`created environment ${envName} version ${envVersion} (${imageRef})`);
 
     let endpoint = existingEndpoint;
     if (!endpoint) {
+      step(`creating endpoint ${o.endpoint}`);
       // registered for cleanup before the PUT: a create that fails half-way still leaves a resource
       undo.push({ what: `endpoint ${o.endpoint}`, run: () => deleteEndpointResource(ws, o.endpoint) });
-      endpoint = await createEndpoint(ws, { name: o.endpoint, location: facts.location, authMode: o.authMode ?? 'Key' });
+      endpoint = await createEndpoint(ws, { name: o.endpoint, location: facts.location, authMode: o.authMode ?? 'Key', signal: o.signal });
       created.push(`endpoint ${o.endpoint}`);
     }
 
@@ -204,8 +222,9 @@ export async function deployOnlineEndpoint(ws: Workspace, o: DeployOptions): Pro
     if (o.mode === 'create' && existingEndpoint) {
       undo.push({ what: `deployment ${o.deployment}`, run: () => deleteDeploymentResource(ws, o.endpoint, o.deployment) });
     }
+    step(`${o.mode === 'create' ? 'creating' : 'updating'} deployment ${o.deployment}`);
     deploymentStarted = true;
-    const deployment = await putDeployment(ws, o.endpoint, o.deployment, body);
+    const deployment = await putDeployment(ws, o.endpoint, o.deployment, body, o.signal);
     if (o.mode === 'create') created.push(`deployment ${o.deployment}`);
 
     // traffic: as asked; else all of it to the first deployment; else the new one waits at 0%
@@ -239,8 +258,15 @@ export async function deployOnlineEndpoint(ws: Workspace, o: DeployOptions): Pro
       deployMs: performance.now() - tArm,
     };
   } catch (e) {
+    // An update's PUT the service refused outright (400: unknown instance type, no quota) changed nothing:
+    // the deployment still refers to its previous versions, so the new ones are not in use and go too.
+    if (deploymentStarted && o.mode === 'update' && newAssets.length > 0) {
+      const d = await getDeployment(ws, o.endpoint, o.deployment).catch(() => undefined);
+      const refs = [d?.properties.model, d?.properties.environmentId].map((id) => id?.toLowerCase());
+      if (d && !newAssets.some((id) => refs.includes(id.toLowerCase()))) deploymentStarted = false;
+    }
     let logsTail: string[] = [];
-    if (deploymentStarted) {
+    if (deploymentStarted && !(e instanceof AzureMlInterruptedError)) {
       try {
         logsTail = tailLines(await deploymentLogs(ws, o.endpoint, o.deployment, { tail: 50 }), 20);
       } catch (e2) {
@@ -276,6 +302,7 @@ export async function deployOnlineEndpoint(ws: Workspace, o: DeployOptions): Pro
       .filter(Boolean)
       .join('; ');
     const message = after ? `${base} — ${after}` : base;
+    if (e instanceof AzureMlInterruptedError) throw new AzureMlInterruptedError(message);
     if (e instanceof AzureMlTimeoutError) throw Object.assign(new AzureMlTimeoutError(message, e.lastState), { logsTail });
     if (e instanceof AzureMlServiceError) throw new AzureMlServiceError(message, { serviceCode: e.serviceCode, status: e.status, logsTail, cause: e });
     if (e instanceof Error && 'userError' in e) {
@@ -315,10 +342,12 @@ async function removeAssets(ws: Workspace, gone: readonly OnlineDeployment[], st
       const [n, v] = a.model;
       const mv = await ws.client.modelVersions.get(ws.resourceGroup, ws.name, n, v).catch(() => undefined);
       if (mv?.properties.tags?.[CREATED_TAG] === 'true') {
-        const prefix = /\/paths\/(.+)$/.exec(mv.properties.modelUri ?? '')?.[1];
+        // the files are in the datastore the model URI names, whatever --datastore this delete was given
+        const at = /\/datastores\/([^/]+)\/paths\/(.+)$/.exec(mv.properties.modelUri ?? '');
+        const prefix = at?.[2];
         if (prefix) {
           const container = await datastoreContainer(ws, {
-            ...(ws.config.datastore !== undefined ? { datastore: ws.config.datastore } : {}),
+            datastore: at[1]!,
             ...(ws.config.blobEndpoint !== undefined ? { blobEndpoint: ws.config.blobEndpoint } : {}),
           });
           for await (const b of container.listBlobsFlat({ prefix: `${prefix}/` })) await container.deleteBlob(b.name).catch(() => undefined);

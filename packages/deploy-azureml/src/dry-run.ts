@@ -4,8 +4,8 @@
  * known at run time (the next version, the registry's login server) are shown as <placeholders>.
  */
 import { inferenceConfig } from './environment-asset.js';
-import { deploymentBody, type DeploymentSettings } from './online-deployment.js';
-import { endpointBody, type AuthMode } from './online-endpoint.js';
+import { checkDeploymentName, deploymentBody, type DeploymentSettings } from './online-deployment.js';
+import { checkEndpointName, endpointBody, type AuthMode } from './online-endpoint.js';
 import { formatTraffic, type TrafficMap } from './traffic.js';
 import { ACR_API_VERSION, DEFAULT_API_VERSION, DEFAULT_ARM_HOST, type AzureMlConfig } from './workspace-client.js';
 
@@ -31,6 +31,14 @@ function prefix(c: AzureMlConfig): string {
   return `/subscriptions/${c.subscriptionId}/resourceGroups/${c.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${c.workspace}`;
 }
 
+/** Environment variable names whose values are credentials (API tokens, keys, passwords, connection strings). */
+const SECRET_VAR = /secret|token|passw(or)?d|pwd|key|credential|conn(ection)?_?str|sas|auth/i;
+
+/** The container's environment variables as the plan shows them: a credential's value is never printed (plans end up in CI logs). */
+function maskSecretVars(vars: Readonly<Record<string, string | null>>): Record<string, string | null> {
+  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, SECRET_VAR.test(k) ? '***' : v]));
+}
+
 export interface PlanDeploymentOptions {
   readonly mode: 'create' | 'update';
   readonly endpoint: string;
@@ -47,6 +55,9 @@ export interface PlanDeploymentOptions {
 
 /** The calls `deployOnlineEndpoint` makes, in order. */
 export function planDeployment(c: AzureMlConfig, o: PlanDeploymentOptions): Plan {
+  // the names are checked as the real run checks them: a dry run that passes is a run that would start
+  checkEndpointName(o.endpoint);
+  checkDeploymentName(o.deployment);
   const W = prefix(c);
   const E = `${W}/onlineEndpoints/${o.endpoint}`;
   const ds = c.datastore ?? 'workspaceblobstore';
@@ -72,7 +83,11 @@ export function planDeployment(c: AzureMlConfig, o: PlanDeploymentOptions): Plan
     (o.acrAuth ?? 'aad') === 'aad'
       ? { method: 'POST', path: 'https://<loginServer>/oauth2/exchange', why: 'ACR refresh token for the ARM identity (grant_type=access_token)' }
       : { method: 'POST', path: `${registryId}/listCredentials`, why: 'ACR admin credentials' },
-    { method: 'PUSH', path: `<loginServer>/mlmodel/${o.modelName.toLowerCase()}:${o.deployment.toLowerCase()}-<next>`, why: `docker push of ${o.image}` },
+    {
+      method: 'PUSH',
+      path: `<loginServer>/mlmodel/${o.modelName.toLowerCase().replace(/_/g, '-')}:${o.deployment.toLowerCase()}-<next>`,
+      why: `docker push of ${o.image}`,
+    },
     { method: 'GET', path: `${W}/datastores/${ds}`, why: 'blob account and container for the model files' },
     { method: 'POST', path: `${W}/datastores/${ds}/listSecrets`, why: 'datastore key or SAS' },
     { method: 'PUT', path: `<blob>/mlmodel/${o.modelName}/<next>-<random>/model/…`, why: 'upload the model directory' },
@@ -99,7 +114,7 @@ export function planDeployment(c: AzureMlConfig, o: PlanDeploymentOptions): Plan
       method: 'PUT',
       path: `${E}/deployments/${o.deployment}`,
       why: `${o.mode} the deployment (long-running)`,
-      body: { sku: body.sku, ...body.properties },
+      body: { sku: body.sku, ...body.properties, environmentVariables: maskSecretVars(body.properties.environmentVariables ?? {}) },
     },
     o.traffic || o.mirror
       ? {

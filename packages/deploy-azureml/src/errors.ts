@@ -36,6 +36,13 @@ export class AzureMlTimeoutError extends AzureMlError {
   }
 }
 
+/** The caller interrupted the operation (Ctrl-C): what it had made is removed before this is thrown. */
+export class AzureMlInterruptedError extends AzureMlError {
+  constructor(message: string) {
+    super(message, 'CANCELLED');
+  }
+}
+
 /** Logging in to or pushing to the container registry failed. */
 export class AcrLoginError extends AzureMlError {}
 

@@ -5,7 +5,7 @@
  * in), and turn a Failed/Canceled outcome into an AzureMlServiceError with the service's own code
  * and message.
  */
-import { AzureMlServiceError, AzureMlTimeoutError, serviceErrorOf } from './errors.js';
+import { AzureMlInterruptedError, AzureMlServiceError, AzureMlTimeoutError, serviceErrorOf } from './errors.js';
 import { armCall, type ArmResponse, type Workspace } from './workspace-client.js';
 
 /** The part of the SDK's legacy PollerLike this uses. */
@@ -24,6 +24,8 @@ export interface FollowOptions {
   readonly timeoutMs: number;
   /** One line per provisioning-state change. */
   readonly onStatus?: ((line: string) => void) | undefined;
+  /** Stops following at once (Ctrl-C) with an AzureMlInterruptedError; the operation may go on in Azure. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface Operation<T> {
@@ -35,7 +37,18 @@ export interface Operation<T> {
   probe?: () => Promise<string | undefined>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Sleep that ends early when the signal fires. */
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((r) => {
+    if (signal?.aborted) return r();
+    const done = (): void => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      r();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 /** `The long-running operation has failed. <code>. <message>` (core-lro's wording) split into code and message. */
 function lroFailure(e: unknown): { code: string | undefined; message: string } {
@@ -66,13 +79,20 @@ export async function followOperation<T>(op: Operation<T>, o: FollowOptions): Pr
     }
   };
   const timer = setTimeout(() => controller.abort(), Math.max(1, o.timeoutMs));
+  const interrupted = (): AzureMlInterruptedError =>
+    new AzureMlInterruptedError(`interrupted while waiting for ${op.what} after ${secs()}${last ? ` (last seen: ${last})` : ''}`);
+  const onAbort = (): void => controller.abort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   let poller: PollerLikeLite<T> | undefined;
   try {
+    if (o.signal?.aborted) throw interrupted();
     poller = await op.start({ updateIntervalInMs: o.pollIntervalMs, abortSignal: controller.signal });
     await report();
     while (!poller.isDone()) {
+      if (o.signal?.aborted) throw interrupted();
       if (Date.now() >= deadline) break;
-      await sleep(Math.min(o.pollIntervalMs, Math.max(0, deadline - Date.now())));
+      await sleep(Math.min(o.pollIntervalMs, Math.max(0, deadline - Date.now())), controller.signal);
+      if (o.signal?.aborted) throw interrupted();
       if (Date.now() >= deadline) break;
       await poller.poll({ abortSignal: controller.signal });
       await report();
@@ -83,13 +103,15 @@ export async function followOperation<T>(op: Operation<T>, o: FollowOptions): Pr
     if (state.isCancelled) throw new AzureMlServiceError(`${op.what} was canceled by the service after ${secs()}`, { serviceCode: 'Canceled' });
     return poller.getResult();
   } catch (e) {
-    if (e instanceof AzureMlServiceError || e instanceof AzureMlTimeoutError) throw e;
+    if (e instanceof AzureMlServiceError || e instanceof AzureMlTimeoutError || e instanceof AzureMlInterruptedError) throw e;
+    if (o.signal?.aborted) throw interrupted();
     if (controller.signal.aborted || (e as Error | undefined)?.name === 'AbortError') throw timeoutError(op, o, last);
     const f = lroFailure(e);
     const status = (e as { statusCode?: number } | undefined)?.statusCode;
     throw new AzureMlServiceError(`${op.what} failed${f.code ? ` (${f.code})` : ''}: ${f.message}`, { serviceCode: f.code, status, cause: e });
   } finally {
     clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onAbort);
     poller?.stopPolling();
   }
 }

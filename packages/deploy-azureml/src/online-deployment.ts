@@ -139,14 +139,14 @@ function deploymentProbe(ws: Workspace, endpoint: string, name: string): () => P
 }
 
 /** PUT the deployment and follow it to Succeeded (the image is pulled and the probes pass), or throw the service's error. */
-export async function putDeployment(ws: Workspace, endpoint: string, name: string, body: OnlineDeployment): Promise<OnlineDeployment> {
+export async function putDeployment(ws: Workspace, endpoint: string, name: string, body: OnlineDeployment, signal?: AbortSignal): Promise<OnlineDeployment> {
   const r = await followOperation(
     {
       what: `deployment ${name} of endpoint ${endpoint}`,
       start: (p) => ws.client.onlineDeployments.beginCreateOrUpdate(ws.resourceGroup, ws.name, endpoint, name, body, p),
       probe: deploymentProbe(ws, endpoint, name),
     },
-    { pollIntervalMs: ws.pollIntervalMs, timeoutMs: ws.timeoutMs, onStatus: ws.status },
+    { pollIntervalMs: ws.pollIntervalMs, timeoutMs: ws.timeoutMs, onStatus: ws.status, signal },
   );
   if (r) return r;
   const d = await getDeployment(ws, endpoint, name);

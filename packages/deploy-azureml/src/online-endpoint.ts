@@ -109,7 +109,7 @@ export function endpointBody(o: { location: string; authMode: AuthMode; descript
 /** PUT a new endpoint and follow the operation to Succeeded. */
 export async function createEndpoint(
   ws: Workspace,
-  o: { name: string; location: string; authMode: AuthMode; description?: string | undefined },
+  o: { name: string; location: string; authMode: AuthMode; description?: string | undefined; signal?: AbortSignal | undefined },
 ): Promise<OnlineEndpoint> {
   checkEndpointName(o.name);
   ws.status(`creating endpoint ${o.name} (auth ${o.authMode}) in ${o.location}`);
@@ -119,7 +119,7 @@ export async function createEndpoint(
       start: (p) => ws.client.onlineEndpoints.beginCreateOrUpdate(ws.resourceGroup, ws.name, o.name, endpointBody(o), p),
       probe: endpointProbe(ws, o.name),
     },
-    { pollIntervalMs: ws.pollIntervalMs, timeoutMs: ws.timeoutMs, onStatus: ws.status },
+    { pollIntervalMs: ws.pollIntervalMs, timeoutMs: ws.timeoutMs, onStatus: ws.status, signal: o.signal },
   );
   return r ?? (await requireEndpoint(ws, o.name));
 }

@@ -156,6 +156,30 @@ describe('dry run', () => {
   });
 });
 
+describe('dry run checks', () => {
+  it('refuses the endpoint and deployment names a real run refuses, never prints a credential passed with --env, and names the repository the real push uses', () => {
+    const base = { mode: 'create' as const, endpoint: 'iris', deployment: 'blue', modelName: 'iris_onnx', image: 'img:1' };
+    expect(() => planDeployment(config, { ...base, endpoint: 'ab' })).toThrow(/endpoint name "ab" is not valid: 3–32/);
+    expect(() => planDeployment(config, { ...base, endpoint: 'a'.repeat(33) })).toThrow(AzureMlError);
+    expect(() => planDeployment(config, { ...base, deployment: 'x' })).toThrow(/deployment name "x" is not valid/);
+    expect(() => planDeployment(config, { ...base, deployment: '1blue' })).toThrow(/deployment name "1blue" is not valid/);
+    const withEnv = formatPlan(
+      planDeployment(config, {
+        ...base,
+        settings: {
+          environmentVariables: { HF_TOKEN: 'hf_live_value1', AZURE_CLIENT_SECRET: 'cs_live_value2', DB_PASSWORD: 'pw_live_value3', LOG_LEVEL: 'debug' },
+        },
+      }),
+    ).join('\n');
+    expect(withEnv).not.toMatch(/hf_live_value1|cs_live_value2|pw_live_value3/);
+    expect(withEnv).toContain(
+      '"environmentVariables":{"MLMODEL_TIMEOUT":"59","HF_TOKEN":"***","AZURE_CLIENT_SECRET":"***","DB_PASSWORD":"***","LOG_LEVEL":"debug"}',
+    );
+    const push = planDeployment(config, base).calls.find((c) => c.method === 'PUSH');
+    expect(push?.path).toBe('<loginServer>/mlmodel/iris-onnx:blue-<next>');
+  });
+});
+
 describe('redact', () => {
   it('removes remembered secrets, bearer tokens and secret query parameters', () => {
     rememberSecret('s3cr3t-endpoint-key');

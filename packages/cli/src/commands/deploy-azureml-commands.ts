@@ -44,39 +44,42 @@ function withWorkspace(cmd: Command): Command {
 
 /** The image, registry, endpoint and deployment options of create and update. */
 function withDeploymentOptions(cmd: Command): Command {
-  return withWorkspace(cmd)
-    .requiredOption('-m, --model <model>', 'the model: a directory, runs:/ or models:/ URI')
-    .requiredOption('--endpoint <name>', 'online endpoint name (created when missing)')
-    .option('--deployment <name>', 'deployment name', 'blue')
-    .option('--model-name <name>', 'registered model name (default: from the model directory)')
-    .option('--image <image>', 'a local image already built with build-docker for this model (default: build one)')
-    .option('--base-image <image>', 'base of the image built (as build-docker --base-image)')
-    .option('--network <mode>', 'network of the build steps (as build-docker --network)')
-    .option('--registry <acr>', "container registry: name, login server or ARM id (default: the workspace's)")
-    .addOption(new Option('--acr-auth <how>', 'registry login: an AAD token exchange, or the admin user').choices(['aad', 'admin']).default('aad'))
-    .option('--registry-host <host[:port]>', 'push to this host instead of the login server (a mirror or proxy)')
-    .addOption(new Option('--registry-auth-url <url>', 'where the AAD token exchange goes instead of https://<login server>').hideHelp())
-    .addOption(new Option('--auth-mode <mode>', 'how callers authenticate to a new endpoint').choices(['key', 'aml-token']).default('key'))
-    .option('--instance-type <sku>', 'VM size (default Standard_DS3_v2)')
-    .option('--instance-count <n>', 'instances (default 1; 3 or more recommended for production)', intOption('--instance-count', 1))
-    .option('--request-timeout-ms <ms>', 'per-request timeout at the endpoint (default 60000, at most 180000)', intOption('--request-timeout-ms', 1, 180_000))
-    .option('--max-concurrent-requests <n>', 'per instance; more gets 429 at once (default 1)', intOption('--max-concurrent-requests', 1))
-    .option('--workers <n>', 'server processes in each container (MLMODEL_WORKERS)', intOption('--workers', 1))
-    .option('--probe-initial-delay <s>', 'liveness/readiness probe initial delay (default 10)', intOption('--probe-initial-delay', 0))
-    .option('--probe-period <s>', 'probe period (default 10)', intOption('--probe-period', 1))
-    .option('--probe-timeout <s>', 'probe timeout (default 2)', intOption('--probe-timeout', 1))
-    .option(
-      '--probe-failure-threshold <n>',
-      'failed probes before the container is restarted / not ready (default 30)',
-      intOption('--probe-failure-threshold', 1),
-    )
-    .option('--probe-success-threshold <n>', 'passed probes before ready (default 1)', intOption('--probe-success-threshold', 1))
-    .option('--env <key=value>', 'environment variable for the container (repeatable)', collect)
-    .option('--traffic <map>', 'traffic afterwards, e.g. blue=90,green=10 (default: 100% to a first deployment, else the new one gets 0%)')
-    .option('--mirror <map>', 'mirrored (shadow) traffic afterwards, e.g. green=10 (one deployment, at most 50%), or none to stop mirroring')
-    .option('--keep-on-failure', 'leave what a failed create made (to inspect it) instead of removing it')
-    .option('--dry-run', 'print the calls that would be made; make none')
-    .option('--json', 'print the result as JSON');
+  return (
+    withWorkspace(cmd)
+      .requiredOption('-m, --model <model>', 'the model: a directory, runs:/ or models:/ URI')
+      .requiredOption('--endpoint <name>', 'online endpoint name (created when missing)')
+      .option('--deployment <name>', 'deployment name', 'blue')
+      .option('--model-name <name>', 'registered model name (default: from the model directory)')
+      .option('--image <image>', 'a local image already built with build-docker for this model (default: build one)')
+      .option('--base-image <image>', 'base of the image built (as build-docker --base-image)')
+      .option('--network <mode>', 'network of the build steps (as build-docker --network)')
+      .option('--registry <acr>', "container registry: name, login server or ARM id (default: the workspace's)")
+      .addOption(new Option('--acr-auth <how>', 'registry login: an AAD token exchange, or the admin user').choices(['aad', 'admin']).default('aad'))
+      .option('--registry-host <host[:port]>', 'push to this host instead of the login server (a mirror or proxy)')
+      .addOption(new Option('--registry-auth-url <url>', 'where the AAD token exchange goes instead of https://<login server>').hideHelp())
+      // no commander default: an existing endpoint keeps its auth mode, and only an --auth-mode actually given is worth a remark
+      .addOption(new Option('--auth-mode <mode>', 'how callers authenticate to a new endpoint (default key)').choices(['key', 'aml-token']))
+      .option('--instance-type <sku>', 'VM size (default Standard_DS3_v2)')
+      .option('--instance-count <n>', 'instances (default 1; 3 or more recommended for production)', intOption('--instance-count', 1))
+      .option('--request-timeout-ms <ms>', 'per-request timeout at the endpoint (default 60000, at most 180000)', intOption('--request-timeout-ms', 1, 180_000))
+      .option('--max-concurrent-requests <n>', 'per instance; more gets 429 at once (default 1)', intOption('--max-concurrent-requests', 1))
+      .option('--workers <n>', 'server processes in each container (MLMODEL_WORKERS)', intOption('--workers', 1))
+      .option('--probe-initial-delay <s>', 'liveness/readiness probe initial delay (default 10)', intOption('--probe-initial-delay', 0))
+      .option('--probe-period <s>', 'probe period (default 10)', intOption('--probe-period', 1))
+      .option('--probe-timeout <s>', 'probe timeout (default 2)', intOption('--probe-timeout', 1))
+      .option(
+        '--probe-failure-threshold <n>',
+        'failed probes before the container is restarted / not ready (default 30)',
+        intOption('--probe-failure-threshold', 1),
+      )
+      .option('--probe-success-threshold <n>', 'passed probes before ready (default 1)', intOption('--probe-success-threshold', 1))
+      .option('--env <key=value>', 'environment variable for the container (repeatable)', collect)
+      .option('--traffic <map>', 'traffic afterwards, e.g. blue=90,green=10 (default: 100% to a first deployment, else the new one gets 0%)')
+      .option('--mirror <map>', 'mirrored (shadow) traffic afterwards, e.g. green=10 (one deployment, at most 50%), or none to stop mirroring')
+      .option('--keep-on-failure', 'leave what a failed create made (to inspect it) instead of removing it')
+      .option('--dry-run', 'print the calls that would be made; make none')
+      .option('--json', 'print the result as JSON')
+  );
 }
 
 export function registerAzureMlCommands(deploy: Command, io: Io, result: { code: number }): void {

@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { openModelDir } from '@mlmodel/format';
+import { openModelDir, parseModelUri } from '@mlmodel/format';
 import type * as AzureMl from '@mlmodel/deploy-azureml';
 import { contentTypeFor, keyValues, modelResolver } from '../args.js';
 import { processIo, table, toJson, type Io } from '../output.js';
@@ -108,6 +108,24 @@ function settingsOf(o: AzureMlCliOptions): AzureMl.DeploymentSettings {
   };
 }
 
+/**
+ * The registered model's name when --model-name is not given: the name in a models:/ URI, the last
+ * segment of a runs:/ artifact path, else the directory's name. A resolved models:/ or runs:/ URI
+ * lives in the download cache (`…/objects/sha256-<digest>`), whose name means nothing in Azure ML.
+ */
+export function defaultModelName(model: string | undefined, dir?: string): string {
+  let u;
+  try {
+    u = model !== undefined ? parseModelUri(model) : undefined;
+  } catch {
+    u = undefined;
+  }
+  if (u && 'name' in u && u.name) return u.name;
+  if (u?.kind === 'run') return basename(u.artifactPath.replace(/\/+$/, '')) || 'model';
+  if (u?.kind === 'logged-model') return u.modelId;
+  return basename(dir ?? (u?.kind === 'local' ? u.path : (model ?? 'model')));
+}
+
 const CREDENTIAL_ERRORS = new Set(['CredentialUnavailableError', 'AggregateAuthenticationError', 'AuthenticationError']);
 
 /** A credential failure anywhere in the cause chain, as one actionable line. */
@@ -152,7 +170,7 @@ async function dispatch(az: typeof AzureMl, cmd: AzureMlCommand, o: AzureMlCliOp
     az.connectWorkspace({ ...config, credential: { getToken: () => Promise.resolve(null) } });
     let plan: AzureMl.Plan;
     if (cmd === 'create' || cmd === 'update') {
-      const modelName = az.assetName(o.modelName ?? basename(o.model ?? 'model'));
+      const modelName = az.assetName(o.modelName ?? defaultModelName(o.model));
       plan = az.planDeployment(config, {
         mode: cmd,
         endpoint: o.endpoint!,
@@ -284,14 +302,12 @@ async function deploy(
 ): Promise<number> {
   if (!o.model) throw new InvalidArgumentError('-m/--model is required');
   const model = await openModelDir(o.model, { resolver: modelResolver({ log: io.err }) });
+  const modelName = o.modelName ?? defaultModelName(o.model, parseModelUri(o.model).kind === 'local' ? model.dir : undefined);
   const ib = await loadImageBuilder();
   let image = o.image;
   let built = false;
   if (image === undefined) {
-    const tag = `mlmodel-azureml/${az
-      .assetName(o.modelName ?? basename(model.dir))
-      .toLowerCase()
-      .replace(/_/g, '-')}:${Date.now().toString(36)}`;
+    const tag = `mlmodel-azureml/${az.assetName(modelName).toLowerCase().replace(/_/g, '-')}:${Date.now().toString(36)}`;
     const view = o.quiet ? null : ib.plainProgress((line) => io.err(line));
     try {
       const b = await ib.buildImage({
@@ -311,25 +327,50 @@ async function deploy(
     }
   }
   const push = o.quiet ? undefined : ib.plainPushProgress((line) => io.err(`mlmodel: ${line}`));
-  const r = await az.deployOnlineEndpoint(ws, {
-    mode: cmd,
-    endpoint: o.endpoint!,
-    deployment: o.deployment ?? 'blue',
-    modelDir: model.dir,
-    mlmodel: model.mlmodel,
-    image,
-    ...(o.modelName !== undefined ? { modelName: o.modelName } : {}),
-    ...(o.registry !== undefined ? { registry: o.registry } : {}),
-    ...(o.acrAuth !== undefined ? { acrAuth: o.acrAuth } : {}),
-    ...(o.registryHost !== undefined ? { registryHost: o.registryHost } : {}),
-    ...(o.registryAuthUrl !== undefined ? { registryAuthUrl: o.registryAuthUrl } : {}),
-    authMode: o.authMode === 'aml-token' ? 'AMLToken' : 'Key',
-    settings: settingsOf(o),
-    ...(traffic ? { traffic } : {}),
-    ...(mirror ? { mirror } : {}),
-    ...(o.keepOnFailure ? { keepOnFailure: true } : {}),
-    ...(push ? { onPushEvent: push } : {}),
-  });
+  // Ctrl-C (or SIGTERM): stop at the next step or poll and clean up like a failure; a second one exits at once
+  const interrupt = new AbortController();
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalled) process.exit(sig === 'SIGTERM' ? 143 : 130);
+    signalled = sig;
+    io.err(
+      `mlmodel: ${sig}: stopping ${cmd === 'create' ? 'and removing what this create made' : 'the update'}; press Ctrl-C again to exit at once and leave things as they are`,
+    );
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let r: AzureMl.DeployResult;
+  try {
+    r = await az.deployOnlineEndpoint(ws, {
+      mode: cmd,
+      endpoint: o.endpoint!,
+      deployment: o.deployment ?? 'blue',
+      modelDir: model.dir,
+      mlmodel: model.mlmodel,
+      image,
+      modelName,
+      ...(o.registry !== undefined ? { registry: o.registry } : {}),
+      ...(o.acrAuth !== undefined ? { acrAuth: o.acrAuth } : {}),
+      ...(o.registryHost !== undefined ? { registryHost: o.registryHost } : {}),
+      ...(o.registryAuthUrl !== undefined ? { registryAuthUrl: o.registryAuthUrl } : {}),
+      ...(o.authMode !== undefined ? { authMode: o.authMode === 'aml-token' ? ('AMLToken' as const) : ('Key' as const) } : {}),
+      settings: settingsOf(o),
+      ...(traffic ? { traffic } : {}),
+      ...(mirror ? { mirror } : {}),
+      ...(o.keepOnFailure ? { keepOnFailure: true } : {}),
+      ...(push ? { onPushEvent: push } : {}),
+      signal: interrupt.signal,
+    });
+  } catch (e) {
+    if (!signalled) throw e;
+    const why = e instanceof az.AzureMlInterruptedError ? e.message : `interrupted; ${(e as Error).message}`;
+    io.err(`error: ${az.redact(az.oneLine(why))}`);
+    return signalled === 'SIGTERM' ? 143 : 130;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
   if (o.json) {
     io.out(toJson({ ...r, builtImage: built ? image : null }));
     return 0;
