@@ -219,3 +219,20 @@ export async function removeModelAndArchive(
   removed.push({ kind: 'model', name: modelName });
   return { removed, kept: [] };
 }
+
+/**
+ * An endpoint config, when mlmodel made it for `endpoint` (its `mlmodel:endpoint` tag). Another
+ * config (made by MLflow, the console, …) may be shared with other endpoints: it is left alone
+ * and reported as kept.
+ */
+export async function removeConfigIfOurs(
+  session: AwsSession,
+  config: { readonly EndpointConfigName?: string | undefined; readonly EndpointConfigArn?: string | undefined },
+  endpoint: string,
+  wait: WaitSettings,
+): Promise<{ removed: ResourceRef[]; kept: ResourceRef[] }> {
+  const ref: ResourceRef = { kind: 'endpoint-config', name: config.EndpointConfigName! };
+  if ((await tagsOf(session, config.EndpointConfigArn))[TAG_ENDPOINT] !== endpoint) return { removed: [], kept: [ref] };
+  await removeResource(session, ref, wait);
+  return { removed: [ref], kept: [] };
+}

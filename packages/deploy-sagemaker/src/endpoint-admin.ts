@@ -16,7 +16,7 @@ import {
   type ListEndpointsCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import { isNotFound, type AwsSession, type PlannedCall } from './clients.js';
-import { deleteEndpoint, removeModelAndArchive, removeResource, scalableTargetId, tagsOf } from './cleanup.js';
+import { deleteEndpoint, removeConfigIfOurs, removeModelAndArchive, removeResource, scalableTargetId, tagsOf } from './cleanup.js';
 import { SageMakerDeployError } from './errors.js';
 import { describeEndpoint } from './endpoint-deploy.js';
 import { checkName } from './naming.js';
@@ -156,7 +156,7 @@ export async function listDeployments(session: AwsSession, opts: ListOptions = {
 export interface DeleteResult {
   readonly endpointName: string;
   readonly removed: readonly ResourceRef[];
-  /** Models on the endpoint that mlmodel did not create (left alone). */
+  /** The config and models of the endpoint that mlmodel did not create for it (left alone). */
   readonly kept: readonly ResourceRef[];
   readonly dryRun: boolean;
   readonly calls: readonly PlannedCall[];
@@ -200,8 +200,9 @@ export async function deleteDeployment(
   await deleteEndpoint(session, name, wait, status);
   removed.push({ kind: 'endpoint', name });
   if (config) {
-    await removeResource(session, { kind: 'endpoint-config', name: config.EndpointConfigName! }, wait);
-    removed.push({ kind: 'endpoint-config', name: config.EndpointConfigName! });
+    const r = await removeConfigIfOurs(session, config, name, wait);
+    removed.push(...r.removed);
+    kept.push(...r.kept);
   }
   if (!opts.keepModels) {
     for (const v of variants) {

@@ -16,9 +16,13 @@
  */
 import {
   DescribeScalableTargetsCommand,
+  DescribeScalingPoliciesCommand,
   PutScalingPolicyCommand,
   RegisterScalableTargetCommand,
   type DescribeScalableTargetsCommandOutput,
+  type DescribeScalingPoliciesCommandOutput,
+  type ScalableTarget,
+  type ScalingPolicy,
 } from '@aws-sdk/client-application-auto-scaling';
 import {
   CreateEndpointCommand,
@@ -37,7 +41,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import type { ModelUriResolver } from '@mlmodel/format';
 import { isNotFound, type AwsSession, type PlannedCall } from './clients.js';
-import { removeModelAndArchive, removeResource, rollback, scalableTargetId, SCALABLE_DIMENSION } from './cleanup.js';
+import { removeConfigIfOurs, removeModelAndArchive, removeResource, rollback, scalableTargetId, SCALABLE_DIMENSION } from './cleanup.js';
 import { DeploymentFailedError, DeployTimeoutError, SageMakerDeployError } from './errors.js';
 import { modelArchiveKey, checkName, uniqueName } from './naming.js';
 import { CreatedResources, TAG_CREATED_BY, TAG_ENDPOINT, TAG_MODEL_URI, tagValue, type ResourceRef } from './resources.js';
@@ -153,6 +157,9 @@ function checkOptions(o: EndpointOptions): void {
     throw new SageMakerDeployError(`--async-failure-path must be an s3:// URI, got ${o.asyncInference.failurePath}`);
   if (o.cleanupTimeoutMs !== undefined && !(o.cleanupTimeoutMs > 0))
     throw new SageMakerDeployError(`--cleanup-timeout must be positive, got ${o.cleanupTimeoutMs}`);
+  const pct = o.dataCapture?.samplingPercent;
+  if (pct !== undefined && !(Number.isInteger(pct) && pct >= 0 && pct <= 100))
+    throw new SageMakerDeployError(`--data-capture-percent must be an integer from 0 to 100, got ${pct}`);
   if (o.dataCapture && !/^s3:\/\/[^/]+/.test(o.dataCapture.destination))
     throw new SageMakerDeployError(`--data-capture must be an s3:// URI, got ${o.dataCapture.destination}`);
   if (o.autoScaling) {
@@ -166,6 +173,37 @@ function checkOptions(o: EndpointOptions): void {
   if (o.initialWeight !== undefined && !(o.initialWeight >= 0)) throw new SageMakerDeployError(`--initial-weight must be >= 0, got ${o.initialWeight}`);
   if (o.mode !== 'add' && o.initialWeight !== undefined) throw new SageMakerDeployError('--initial-weight only applies to --mode add');
   for (const k of Object.keys(o.tags ?? {})) if (k.startsWith('mlmodel:') || k.startsWith('aws:')) throw new SageMakerDeployError(`tag key ${k} is reserved`);
+  checkTags(o.tags ?? {});
+  checkEnv(o.env ?? {});
+}
+
+/** ContainerDefinition.Environment: keys `[a-zA-Z_][a-zA-Z0-9_]*`, each key and value ≤1024 bytes, ≤32 KB in all. */
+function checkEnv(env: Readonly<Record<string, string>>): void {
+  let total = 0;
+  for (const [k, v] of Object.entries(env)) {
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || Buffer.byteLength(k) > 1024)
+      throw new SageMakerDeployError(`--env key ${JSON.stringify(k.slice(0, 64))} is invalid: up to 1024 letters, digits and _, not starting with a digit`);
+    if (Buffer.byteLength(v) > 1024) throw new SageMakerDeployError(`--env ${k} is ${Buffer.byteLength(v)} bytes long: SageMaker takes at most 1024 per value`);
+    total += Buffer.byteLength(k) + Buffer.byteLength(v);
+  }
+  if (total > 32 * 1024) throw new SageMakerDeployError(`the --env variables are ${total} bytes in all: SageMaker takes at most 32 KB`);
+}
+
+/** SageMaker's tag rules (checked before anything is created): at most 50 tags, 3 of them mlmodel's. */
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+export const MAX_USER_TAGS = 47;
+function checkTags(tags: Readonly<Record<string, string>>): void {
+  const entries = Object.entries(tags);
+  if (entries.length > MAX_USER_TAGS)
+    throw new SageMakerDeployError(
+      `--tag given ${entries.length} times: SageMaker allows 50 tags per resource and mlmodel sets 3, so at most ${MAX_USER_TAGS}`,
+    );
+  for (const [k, v] of entries) {
+    if (k.length < 1 || k.length > 128 || !TAG_CHARS.test(k))
+      throw new SageMakerDeployError(`tag key ${JSON.stringify(k)} is invalid: 1-128 letters, digits, spaces and _ . : / = + - @`);
+    if (v.length > 256 || !TAG_CHARS.test(v))
+      throw new SageMakerDeployError(`tag ${k}'s value is invalid: at most 256 letters, digits, spaces and _ . : / = + - @ (got ${v.length} characters)`);
+  }
 }
 
 /** The next free `v<N>` among the variant names. */
@@ -250,12 +288,17 @@ async function removeSuperseded(
   newVariant: string,
   wait: WaitSettings,
   status: (l: string) => void,
+  deregistered: readonly string[] = [],
 ): Promise<ResourceRef[]> {
-  const removed: ResourceRef[] = [];
+  // scalable targets deregistered before the update (see suspendAutoScaling) are gone already
+  const removed: ResourceRef[] = deregistered.map((id) => ({ kind: 'scalable-target', name: id }));
   const old = oldConfig.ProductionVariants ?? [];
   try {
     if (mode === 'replace') {
-      const ids = old.filter((v) => v.VariantName !== newVariant).map((v) => scalableTargetId(name, v.VariantName!));
+      const ids = old
+        .filter((v) => v.VariantName !== newVariant)
+        .map((v) => scalableTargetId(name, v.VariantName!))
+        .filter((id) => !deregistered.includes(id));
       if (ids.length > 0) {
         const targets = await session.send<DescribeScalableTargetsCommandOutput>(
           'autoscaling',
@@ -267,8 +310,9 @@ async function removeSuperseded(
         }
       }
     }
-    await removeResource(session, { kind: 'endpoint-config', name: oldConfig.EndpointConfigName! }, wait);
-    removed.push({ kind: 'endpoint-config', name: oldConfig.EndpointConfigName! });
+    const c = await removeConfigIfOurs(session, oldConfig, name, wait);
+    removed.push(...c.removed);
+    for (const k of c.kept) status(`kept ${k.kind} ${k.name}: mlmodel did not create it for ${name}`);
     if (mode === 'replace') {
       for (const v of old) {
         const r = await removeModelAndArchive(session, v.ModelName!, name);
@@ -280,6 +324,84 @@ async function removeSuperseded(
     status(`warning: could not remove every superseded resource: ${(e as Error).message}`);
   }
   return removed;
+}
+
+/**
+ * SageMaker refuses an UpdateEndpoint that removes a variant registered for auto-scaling or changes
+ * its instance type ("Update endpoints that use auto scaling"): such targets are deregistered
+ * first (their policies go with them) and returned, so that a failed update can restore them.
+ */
+async function suspendAutoScaling(
+  session: AwsSession,
+  endpoint: string,
+  oldVariants: readonly ProductionVariant[],
+  newVariants: readonly ProductionVariant[],
+  wait: WaitSettings,
+  status: (l: string) => void,
+): Promise<{ target: ScalableTarget; policies: ScalingPolicy[] }[]> {
+  const ids = oldVariants
+    .filter((v) => {
+      const next = newVariants.find((n) => n.VariantName === v.VariantName);
+      return !next || next.InstanceType !== v.InstanceType;
+    })
+    .map((v) => scalableTargetId(endpoint, v.VariantName!));
+  if (ids.length === 0) return [];
+  const found = await session.send<DescribeScalableTargetsCommandOutput>(
+    'autoscaling',
+    new DescribeScalableTargetsCommand({ ServiceNamespace: 'sagemaker', ResourceIds: ids }),
+  );
+  const out: { target: ScalableTarget; policies: ScalingPolicy[] }[] = [];
+  for (const target of found.ScalableTargets ?? []) {
+    const p = await session.send<DescribeScalingPoliciesCommandOutput>(
+      'autoscaling',
+      new DescribeScalingPoliciesCommand({ ServiceNamespace: 'sagemaker', ResourceId: target.ResourceId!, ScalableDimension: SCALABLE_DIMENSION }),
+    );
+    status(`deregistering scalable target ${target.ResourceId}: SageMaker refuses an update that removes or resizes an auto-scaled variant`);
+    await removeResource(session, { kind: 'scalable-target', name: target.ResourceId! }, wait);
+    out.push({ target, policies: p.ScalingPolicies ?? [] });
+  }
+  return out;
+}
+
+/** Put suspended auto-scaling back (the update failed, so the old variants serve again). */
+async function restoreAutoScaling(
+  session: AwsSession,
+  suspended: readonly { target: ScalableTarget; policies: ScalingPolicy[] }[],
+  status: (l: string) => void,
+): Promise<void> {
+  for (const { target, policies } of suspended) {
+    try {
+      await session.send(
+        'autoscaling',
+        new RegisterScalableTargetCommand({
+          ServiceNamespace: 'sagemaker',
+          ResourceId: target.ResourceId!,
+          ScalableDimension: SCALABLE_DIMENSION,
+          MinCapacity: target.MinCapacity,
+          MaxCapacity: target.MaxCapacity,
+        }),
+      );
+      for (const p of policies) {
+        await session.send(
+          'autoscaling',
+          new PutScalingPolicyCommand({
+            PolicyName: p.PolicyName!,
+            ServiceNamespace: 'sagemaker',
+            ResourceId: target.ResourceId!,
+            ScalableDimension: SCALABLE_DIMENSION,
+            PolicyType: p.PolicyType,
+            ...(p.TargetTrackingScalingPolicyConfiguration ? { TargetTrackingScalingPolicyConfiguration: p.TargetTrackingScalingPolicyConfiguration } : {}),
+            ...(p.StepScalingPolicyConfiguration ? { StepScalingPolicyConfiguration: p.StepScalingPolicyConfiguration } : {}),
+          }),
+        );
+      }
+      status(`restored the auto-scaling of ${target.ResourceId}`);
+    } catch (e) {
+      status(
+        `warning: could not restore the auto-scaling of ${target.ResourceId} (${target.MinCapacity}-${target.MaxCapacity} instances): ${(e as Error).message}`,
+      );
+    }
+  }
 }
 
 export async function deployEndpoint(session: AwsSession, o: EndpointOptions): Promise<DeployResult> {
@@ -355,15 +477,35 @@ export async function deployEndpoint(session: AwsSession, o: EndpointOptions): P
         CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
       }
     : oldConfig?.DataCaptureConfig;
-  if (o.serverless && asyncConfig) throw new SageMakerDeployError(`endpoint ${name} is asynchronous: a serverless variant cannot be added to it`);
+  // capacity: given, else (update) that of the newest old variant, so that an update of a
+  // serverless endpoint does not turn it into a provisioned ml.m5.large one (or vice versa)
+  const template = oldVariants.at(-1);
+  const capacityGiven = o.serverless !== undefined || o.instanceType !== undefined || o.instanceCount !== undefined;
+  const keptServerless = !capacityGiven ? template?.ServerlessConfig : undefined;
+  const serverless =
+    o.serverless ?? (keptServerless ? { memorySizeMb: keptServerless.MemorySizeInMB ?? 2048, maxConcurrency: keptServerless.MaxConcurrency ?? 5 } : undefined);
+  const instanceType = o.instanceType ?? (!capacityGiven ? template?.InstanceType : undefined) ?? DEFAULT_INSTANCE_TYPE;
+  const instanceCount = o.instanceCount ?? (!capacityGiven ? template?.InitialInstanceCount : undefined) ?? 1;
+  if (!capacityGiven && template) {
+    status(
+      serverless
+        ? `keeping the endpoint's serverless capacity (${serverless.memorySizeMb} MB, concurrency ${serverless.maxConcurrency}; --serverless-memory or --instance-type to change it)`
+        : `keeping the endpoint's capacity (${instanceCount} × ${instanceType}; --instance-type/--instance-count or --serverless-memory to change it)`,
+    );
+  }
+  if (serverless && o.autoScaling) throw new SageMakerDeployError('a serverless endpoint scales by itself: drop the auto-scaling options');
+  if (serverless && asyncConfig) throw new SageMakerDeployError(`endpoint ${name} is asynchronous: a serverless variant cannot be added to it`);
   if (!o.asyncInference && asyncConfig) status(`keeping the endpoint's async inference (results under ${asyncConfig.OutputConfig?.S3OutputPath ?? '?'})`);
   if (!o.dataCapture && captureConfig) status(`keeping the endpoint's data capture (to ${captureConfig.DestinationS3Uri ?? '?'})`);
 
   const created = new CreatedResources();
+  // auto-scaling taken off old variants for the update (SageMaker refuses it otherwise): put back on failure
+  const suspended: { target: ScalableTarget; policies: ScalingPolicy[] }[] = [];
   const fail = async (e: unknown, what: { failureReason?: string | null; rolledBack?: boolean } = {}): Promise<never> => {
     status(`deploy failed: ${(e as Error).message}; removing what it created`);
     const cleanupWait = o.cleanupTimeoutMs !== undefined ? { ...wait, timeoutMs: o.cleanupTimeoutMs } : wait;
     const cleanup = await rollback(session, created.list(), cleanupWait, status);
+    await restoreAutoScaling(session, suspended, status);
     const message = e instanceof Error ? e.message : String(e);
     throw new DeploymentFailedError(message, { endpointName: name, ...what, cleanup, cause: e });
   };
@@ -392,9 +534,9 @@ export async function deployEndpoint(session: AwsSession, o: EndpointOptions): P
       VariantName: variantName,
       ModelName: modelName,
       InitialVariantWeight: o.mode === 'add' ? (o.initialWeight ?? 0) : 1,
-      ...(o.serverless
-        ? { ServerlessConfig: { MemorySizeInMB: o.serverless.memorySizeMb, MaxConcurrency: o.serverless.maxConcurrency } }
-        : { InstanceType: (o.instanceType ?? DEFAULT_INSTANCE_TYPE) as ProductionVariant['InstanceType'], InitialInstanceCount: o.instanceCount ?? 1 }),
+      ...(serverless
+        ? { ServerlessConfig: { MemorySizeInMB: serverless.memorySizeMb, MaxConcurrency: serverless.maxConcurrency } }
+        : { InstanceType: instanceType as ProductionVariant['InstanceType'], InitialInstanceCount: instanceCount }),
     };
     let variants: ProductionVariant[] = [newVariant];
     if (o.mode === 'add') {
@@ -423,6 +565,7 @@ export async function deployEndpoint(session: AwsSession, o: EndpointOptions): P
       await session.send('sagemaker', new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: configName, Tags: tags }));
       created.add('endpoint', name);
     } else {
+      suspended.push(...(await suspendAutoScaling(session, name, oldVariants, variants, wait, status)));
       status(`updating endpoint ${name} to ${configName}`);
       await session.send('sagemaker', new UpdateEndpointCommand({ EndpointName: name, EndpointConfigName: configName }));
     }
@@ -449,7 +592,19 @@ export async function deployEndpoint(session: AwsSession, o: EndpointOptions): P
   });
   if (session.dryRun) {
     if (o.autoScaling) await registerAutoScaling(session, name, variantName, o.autoScaling, null);
-    const planned = oldConfig && !o.keepSuperseded ? await removeSuperseded(session, name, o.mode, oldConfig, variantName, wait, status) : [];
+    const planned =
+      oldConfig && !o.keepSuperseded
+        ? await removeSuperseded(
+            session,
+            name,
+            o.mode,
+            oldConfig,
+            variantName,
+            wait,
+            status,
+            suspended.map((x) => x.target.ResourceId!),
+          )
+        : [];
     if (o.traffic) {
       await session.send(
         'sagemaker',
@@ -469,8 +624,9 @@ export async function deployEndpoint(session: AwsSession, o: EndpointOptions): P
   } catch (e) {
     if (e instanceof DeployTimeoutError && o.mode !== 'create') {
       // SageMaker cannot cancel an update: the new config may still go live, so it stays
+      const off = suspended.map((x) => x.target.ResourceId).join(', ');
       throw new DeploymentFailedError(
-        `${e.message}; the update is still in progress, so ${configName} and ${modelName} were kept: run \`mlmodel deploy sagemaker status ${name}\` and, when it has settled, update or delete again (superseded resources are then cleaned up)`,
+        `${e.message}; the update is still in progress, so ${configName} and ${modelName} were kept${off ? ` and the auto-scaling of ${off} stays off` : ''}: run \`mlmodel deploy sagemaker status -n ${name}\` and, when it has settled, update or delete again (superseded resources are then cleaned up)`,
         { endpointName: name, cause: e },
       );
     }
@@ -503,7 +659,19 @@ export async function deployEndpoint(session: AwsSession, o: EndpointOptions): P
     }
   }
 
-  const cleanedUp = oldConfig && !o.keepSuperseded ? await removeSuperseded(session, name, o.mode, oldConfig, variantName, wait, status) : [];
+  const cleanedUp =
+    oldConfig && !o.keepSuperseded
+      ? await removeSuperseded(
+          session,
+          name,
+          o.mode,
+          oldConfig,
+          variantName,
+          wait,
+          status,
+          suspended.map((x) => x.target.ResourceId!),
+        )
+      : [];
   if (o.traffic) {
     try {
       await applyTraffic(session, name, o.traffic, wait, status);

@@ -51,6 +51,8 @@ export {
   invokeEndpoint,
   invokeEndpointAsync,
   predict,
+  REALTIME_MAX_BODY_BYTES,
+  SERVERLESS_MAX_BODY_BYTES,
   type InvokeOptions,
   type InvokeResult,
   type AsyncInvokeOptions,

@@ -38,6 +38,26 @@ export interface InvokeOptions {
   readonly accept?: string;
   readonly targetVariant?: string;
   readonly customAttributes?: string;
+  /**
+   * Largest request body sent (default 6 MB, SageMaker's real-time limit; 4 MB on a serverless
+   * endpoint). A larger body is refused here with a one-line error instead of SageMaker's 413.
+   */
+  readonly maxBodyBytes?: number;
+}
+
+/** InvokeEndpoint's request limit on a real-time endpoint (6 MB) and on a serverless one (4 MB). */
+export const REALTIME_MAX_BODY_BYTES = 6 * 1024 * 1024;
+export const SERVERLESS_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+const mb = (n: number): string => `${(n / (1024 * 1024)).toFixed(1)} MB`;
+
+function checkBodySize(endpoint: string, size: number, max: number): void {
+  if (size <= max) return;
+  const kind = max <= SERVERLESS_MAX_BODY_BYTES ? 'a serverless endpoint' : 'a real-time endpoint';
+  throw new SageMakerDeployError(
+    `the request is ${mb(size)} (${size} bytes), but SageMaker accepts at most ${mb(max)} per InvokeEndpoint call on ${kind} (${endpoint}): split the input, use \`mlmodel deploy sagemaker batch-transform\`, or deploy with --async-output-path (async endpoints take up to 1 GB)`,
+    'INVALID_PARAMETER_VALUE',
+  );
 }
 
 export interface InvokeResult {
@@ -50,6 +70,7 @@ export interface InvokeResult {
 export async function invokeEndpoint(session: AwsSession, o: InvokeOptions): Promise<InvokeResult> {
   checkName(o.endpointName, 'endpoint name');
   const contentType = contentTypeForFile(o.fileName ?? 'input.json', o.contentType);
+  checkBodySize(o.endpointName, o.body.length, o.maxBodyBytes ?? REALTIME_MAX_BODY_BYTES);
   let r: InvokeEndpointCommandOutput;
   try {
     r = await session.send<InvokeEndpointCommandOutput>(
@@ -84,7 +105,7 @@ export async function invokeEndpoint(session: AwsSession, o: InvokeOptions): Pro
   };
 }
 
-export interface AsyncInvokeOptions extends Omit<InvokeOptions, 'targetVariant'> {
+export interface AsyncInvokeOptions extends Omit<InvokeOptions, 'targetVariant' | 'maxBodyBytes'> {
   /** An input already in S3 (s3://bucket/key): used as is, not uploaded and not removed. */
   readonly inputLocation?: string;
   /** Where the body is uploaded (default mlmodel-sagemaker-<region>-<account>, key `<endpoint>/async-inputs/…`). */
@@ -257,11 +278,13 @@ export type PredictResult = (InvokeResult & { readonly mode: 'sync' }) | (AsyncI
 export async function predict(session: AwsSession, o: PredictOptions): Promise<PredictResult> {
   checkName(o.endpointName, 'endpoint name');
   let useAsync = o.async;
+  let maxBodyBytes = o.maxBodyBytes;
   if (useAsync === undefined) {
     try {
       const d = await describeEndpoint(session, o.endpointName);
       if (!d) throw new SageMakerDeployError(`endpoint ${o.endpointName} does not exist in ${await session.region()}`, 'RESOURCE_DOES_NOT_EXIST');
       useAsync = Boolean(d.AsyncInferenceConfig?.OutputConfig);
+      if (maxBodyBytes === undefined && (d.ProductionVariants ?? []).some((v) => v.CurrentServerlessConfig)) maxBodyBytes = SERVERLESS_MAX_BODY_BYTES;
     } catch (e) {
       // a caller allowed only to invoke: the synchronous call is the likely one
       if (!(e instanceof AwsAccessDeniedError)) throw e;
@@ -271,8 +294,8 @@ export async function predict(session: AwsSession, o: PredictOptions): Promise<P
   }
   if (useAsync) {
     if (o.targetVariant) throw new SageMakerDeployError('--target-variant does not apply to an async endpoint');
-    const { targetVariant: _t, async: _a, ...rest } = o;
+    const { targetVariant: _t, async: _a, maxBodyBytes: _m, ...rest } = o;
     return { mode: 'async', ...(await invokeEndpointAsync(session, rest)) };
   }
-  return { mode: 'sync', ...(await invokeEndpoint(session, o)) };
+  return { mode: 'sync', ...(await invokeEndpoint(session, { ...o, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) })) };
 }

@@ -93,6 +93,55 @@ describe('create', () => {
     expect((await listDeployments(h.session())).map((d) => [d.name, d.status])).toEqual([['iris', 'InService']]);
   });
 
+  it("an update without capacity options keeps the endpoint's: serverless stays serverless, an instance type and count stay", async () => {
+    const lines: string[] = [];
+    await deployEndpoint(h.session(), base({ endpointName: 'iris-sl', serverless: { memorySizeMb: 3072, maxConcurrency: 7 } }));
+    const r = await deployEndpoint(h.session(), base({ endpointName: 'iris-sl', mode: 'replace', onStatus: (l) => lines.push(l) }));
+    expect(h.fake.state.endpointConfigs.get(r.endpointConfigName)!.ProductionVariants).toEqual([
+      { VariantName: 'v2', ModelName: r.modelName, InitialVariantWeight: 1, ServerlessConfig: { MemorySizeInMB: 3072, MaxConcurrency: 7 } },
+    ]);
+    expect(lines).toContain("keeping the endpoint's serverless capacity (3072 MB, concurrency 7; --serverless-memory or --instance-type to change it)");
+    await deployEndpoint(h.session(), base({ endpointName: 'iris-big', instanceType: 'ml.c5.xlarge', instanceCount: 3 }));
+    const a = await deployEndpoint(h.session(), base({ endpointName: 'iris-big', mode: 'add' }));
+    expect(h.fake.state.endpointConfigs.get(a.endpointConfigName)!.ProductionVariants[1]).toMatchObject({
+      VariantName: 'v2',
+      InstanceType: 'ml.c5.xlarge',
+      InitialInstanceCount: 3,
+    });
+    // given options win
+    const g = await deployEndpoint(h.session(), base({ endpointName: 'iris-sl', mode: 'replace', instanceType: 'ml.m5.xlarge' }));
+    expect(h.fake.state.endpointConfigs.get(g.endpointConfigName)!.ProductionVariants[0]).toMatchObject({
+      InstanceType: 'ml.m5.xlarge',
+      InitialInstanceCount: 1,
+    });
+  });
+
+  it('tags and env variables SageMaker would refuse are refused before anything is created', async () => {
+    const before = h.fake.state.inventory();
+    await expect(deployEndpoint(h.session(), base({ tags: { team: 'v'.repeat(257) } }))).rejects.toThrow(
+      /^tag team's value is invalid: at most 256 letters, digits, spaces and _ \. : \/ = \+ - @ \(got 257 characters\)$/,
+    );
+    await expect(deployEndpoint(h.session(), base({ tags: { ['k'.repeat(129)]: 'v' } }))).rejects.toThrow(/^tag key "k+" is invalid: 1-128/);
+    await expect(deployEndpoint(h.session(), base({ tags: { team: 'a,b' } }))).rejects.toThrow(/^tag team's value is invalid/);
+    const many = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, 'v']));
+    await expect(deployEndpoint(h.session(), base({ tags: many }))).rejects.toThrow(
+      /^--tag given 48 times: SageMaker allows 50 tags per resource and mlmodel sets 3, so at most 47$/,
+    );
+    await expect(deployEndpoint(h.session(), base({ dataCapture: { destination: 's3://cap/x', samplingPercent: 150 } }))).rejects.toThrow(
+      /^--data-capture-percent must be an integer from 0 to 100, got 150$/,
+    );
+    await expect(deployEndpoint(h.session(), base({ env: { 'MY-VAR': '1' } }))).rejects.toThrow(
+      /^--env key "MY-VAR" is invalid: up to 1024 letters, digits and _/,
+    );
+    await expect(deployEndpoint(h.session(), base({ env: { BIG: 'x'.repeat(1025) } }))).rejects.toThrow(
+      /^--env BIG is 1025 bytes long: SageMaker takes at most 1024 per value$/,
+    );
+    const env = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`K${i}`, 'x'.repeat(1000)]));
+    await expect(deployEndpoint(h.session(), base({ env }))).rejects.toThrow(/^the --env variables are \d+ bytes in all: SageMaker takes at most 32 KB$/);
+    expect(h.fake.state.inventory()).toEqual(before);
+    expect(h.fake.callsOf('CreateModel')).toHaveLength(0);
+  });
+
   it('refuses an endpoint that exists, creating nothing', async () => {
     await deployEndpoint(h.session(), base());
     const before = h.fake.state.inventory();
@@ -259,7 +308,7 @@ describe('update', () => {
     const first = await deployEndpoint(h.session(), base());
     h.fake.behaviour.nextUpdate.push({ kind: 'never' });
     await expect(deployEndpoint(h.session(), base({ mode: 'replace', wait: { intervalMs: 10, timeoutMs: 200 } }))).rejects.toThrow(
-      /timed out after 0\.2 s waiting for updating endpoint iris \(last status: Updating\); the update is still in progress, so iris-config-\S+ and iris-model-\S+ were kept/,
+      /timed out after 0\.2 s waiting for updating endpoint iris \(last status: Updating\); the update is still in progress, so iris-config-\S+ and iris-model-\S+ were kept: run `mlmodel deploy sagemaker status -n iris` and, when it has settled/,
     );
     // SageMaker finishes the update later: the first config and model are now referenced by nothing
     const e = h.fake.state.endpoints.get('iris')!;
@@ -402,6 +451,23 @@ describe('dry run', () => {
     expect(leftovers(h.fake)).toEqual({});
   });
 
+  it('a replace of an auto-scaled variant deregisters it first (SageMaker refuses otherwise); a rolled-back update puts its auto-scaling back', async () => {
+    const auto = { minInstances: 2, maxInstances: 5, targetInvocationsPerInstance: 70 };
+    await deployEndpoint(h.session(), base({ autoScaling: auto }));
+    const policyBefore = [...h.fake.state.scalingPolicies.values()];
+    h.fake.behaviour.nextUpdate.push({ kind: 'rollback', reason: 'Failed to pull the image' });
+    const lines: string[] = [];
+    const e = (await deployEndpoint(h.session(), base({ mode: 'replace', onStatus: (l) => lines.push(l) })).catch((x: unknown) => x)) as DeploymentFailedError;
+    expect(e).toBeInstanceOf(DeploymentFailedError);
+    expect(e.rolledBack).toBe(true);
+    expect(h.fake.callsOf('DeregisterScalableTarget')).toEqual([expect.objectContaining({ ResourceId: 'endpoint/iris/variant/v1' })]);
+    expect(lines).toContain('restored the auto-scaling of endpoint/iris/variant/v1');
+    expect(h.fake.state.scalableTargets.get('endpoint/iris/variant/v1')).toMatchObject({ MinCapacity: 2, MaxCapacity: 5 });
+    expect([...h.fake.state.scalingPolicies.values()].map((p) => [p.PolicyName, p.TargetTrackingScalingPolicyConfiguration])).toEqual(
+      policyBefore.map((p) => [p.PolicyName, p.TargetTrackingScalingPolicyConfiguration]),
+    );
+  });
+
   it('an update dry run plans the new resources, UpdateEndpoint, the traffic shift and the removal of what it supersedes', async () => {
     const first = await deployEndpoint(h.session(), base({ autoScaling: { minInstances: 1, maxInstances: 2, targetInvocationsPerInstance: 5 } }));
     const made = h.fake.state.mutatingCalls().length;
@@ -410,8 +476,9 @@ describe('dry run', () => {
       's3:PutObject',
       'sagemaker:CreateModel',
       'sagemaker:CreateEndpointConfig',
-      'sagemaker:UpdateEndpoint',
+      // SageMaker refuses to update away a variant that auto-scales: its target goes first
       'autoscaling:DeregisterScalableTarget',
+      'sagemaker:UpdateEndpoint',
       'sagemaker:DeleteEndpointConfig',
       's3:DeleteObject',
       'sagemaker:DeleteModel',

@@ -12,7 +12,13 @@
  *
  * The success of an async request, which needs a model container, is in test/deploy-sagemaker.test.ts.
  */
-import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DeleteEndpointCommand } from '@aws-sdk/client-sagemaker';
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DeleteEndpointCommand,
+  DescribeEndpointCommand,
+} from '@aws-sdk/client-sagemaker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   deleteDeployment,
@@ -229,6 +235,56 @@ describe('async endpoints', () => {
       /^bucket no-such-bucket does not exist: pass --bucket/,
     );
     expect(h.fake.state.asyncInvocations).toHaveLength(1);
+  });
+});
+
+describe('request size', () => {
+  it("a body over SageMaker's limit (6 MB real-time, 4 MB serverless) is refused before the call, in one line that names the way out", async () => {
+    await deployEndpoint(h.session(), base());
+    await deployEndpoint(h.session(), base({ endpointName: 'iris-sl', serverless: { memorySizeMb: 2048, maxConcurrency: 1 } }));
+    const sent = (): number => h.fake.callsOf('InvokeEndpoint').length;
+    const big = Buffer.alloc(6 * 1024 * 1024 + 1, 0x20);
+    await expect(predict(h.session(), { endpointName: 'iris', body: big })).rejects.toThrow(
+      /^the request is 6\.0 MB \(6291457 bytes\), but SageMaker accepts at most 6\.0 MB per InvokeEndpoint call on a real-time endpoint \(iris\): split the input, use `mlmodel deploy sagemaker batch-transform`, or deploy with --async-output-path/,
+    );
+    await expect(invokeEndpoint(h.session(), { endpointName: 'iris', body: big })).rejects.toThrow(/at most 6\.0 MB per InvokeEndpoint call/);
+    const fiveMb = Buffer.alloc(5 * 1024 * 1024, 0x20);
+    await expect(predict(h.session(), { endpointName: 'iris-sl', body: fiveMb })).rejects.toThrow(
+      /^the request is 5\.0 MB \(5242880 bytes\), but SageMaker accepts at most 4\.0 MB per InvokeEndpoint call on a serverless endpoint \(iris-sl\)/,
+    );
+    expect(sent()).toBe(0);
+  });
+});
+
+describe('configs mlmodel did not make', () => {
+  it('an endpoint config someone else made (and may share) is kept by delete and by a replace, and reported', async () => {
+    const sm = h.clients.sagemaker;
+    await sm.send(new CreateModelCommand({ ModelName: 'theirs', ExecutionRoleArn: ROLE, PrimaryContainer: { Image: IMAGE } }));
+    await sm.send(
+      new CreateEndpointConfigCommand({
+        EndpointConfigName: 'shared',
+        ProductionVariants: [{ VariantName: 'a', ModelName: 'theirs', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
+      }),
+    );
+    await sm.send(new CreateEndpointCommand({ EndpointName: 'theirs', EndpointConfigName: 'shared' }));
+    await sm.send(new CreateEndpointCommand({ EndpointName: 'theirs-canary', EndpointConfigName: 'shared' }));
+    for (let i = 0; i < 5 && h.fake.state.endpoints.get('theirs')!.EndpointStatus !== 'InService'; i++)
+      await sm.send(new DescribeEndpointCommand({ EndpointName: 'theirs' }));
+
+    const lines: string[] = [];
+    const r = await deployEndpoint(h.session(), base({ endpointName: 'theirs', mode: 'replace', onStatus: (l) => lines.push(l) }));
+    expect(r.cleanedUp).toEqual([]);
+    expect(lines).toContain('kept endpoint-config shared: mlmodel did not create it for theirs');
+    expect(lines).toContain('kept model theirs: mlmodel did not create it for theirs');
+    expect(h.fake.state.endpointConfigs.has('shared')).toBe(true);
+
+    await deleteDeployment(h.session(), 'theirs-canary', { wait: FAST });
+    expect(h.fake.state.endpointConfigs.has('shared')).toBe(true);
+    const d = await deleteDeployment(h.session(), 'theirs', { wait: FAST });
+    expect(d.removed.map((x) => x.kind)).toEqual(['endpoint', 'endpoint-config', 's3-object', 'model']);
+    expect(d.removed.find((x) => x.kind === 'endpoint-config')!.name).toBe(r.endpointConfigName);
+    expect(h.fake.state.endpointConfigs.has('shared')).toBe(true);
+    expect(h.fake.state.models.has('theirs')).toBe(true);
   });
 });
 

@@ -135,7 +135,7 @@ export function registerSageMakerCommands(deploy: Command, io: Io, result: { cod
     waitOptions(
       sm
         .command('delete')
-        .description('delete an endpoint with its config, scaling targets, and the models and S3 archives mlmodel made for it')
+        .description('delete an endpoint with its scaling targets, and the config, models and S3 archives mlmodel made for it')
         .requiredOption('-n, --name <endpoint>', 'the endpoint')
         .option('--keep-models', 'keep the models and their archives'),
     ),
@@ -163,7 +163,10 @@ export function registerSageMakerCommands(deploy: Command, io: Io, result: { cod
         'send a file to an endpoint and print the answer: InvokeEndpoint, or for an async endpoint InvokeEndpointAsync (the request uploaded to S3, the result polled)',
       )
       .requiredOption('-n, --name <endpoint>', 'the endpoint')
-      .requiredOption('-i, --input-path <file>', 'the request body: JSON, CSV or Parquet (by extension or -t); - for stdin')
+      .requiredOption(
+        '-i, --input-path <file>',
+        'the request body: JSON, CSV or Parquet (by extension or -t); - for stdin; real-time: at most 6 MB (serverless 4 MB)',
+      )
       .option('-t, --content-type <type>', 'json, csv, parquet, arrow, or a MIME type')
       .option('--accept <type>', 'Accept header')
       .option('--target-variant <name>', 'send to this variant')

@@ -93,7 +93,9 @@ function planText(sm: typeof Sm, session: Sm.AwsSession, io: Io): void {
 
 export async function runSageMakerCommand(action: string, o: SageMakerCliOptions, io: Io): Promise<number> {
   const sm = await import('@mlmodel/deploy-sagemaker');
-  const status = o.quiet ? () => undefined : (line: string) => io.err(`mlmodel: ${line}`);
+  // a dry run's progress says "creating …" for calls it only plans: the prefix keeps that clear
+  const prefix = o.dryRun ? 'mlmodel: dry run: ' : 'mlmodel: ';
+  const status = o.quiet ? () => undefined : (line: string) => io.err(`${prefix}${line}`);
   const resolver = modelResolver({ log: io.err });
   const wait: Sm.WaitSettings = { intervalMs: (o.pollInterval ?? 5) * 1000, timeoutMs: (o.timeout ?? 1200) * 1000 };
   const env = keyValues(o.env, '--env');
@@ -108,6 +110,7 @@ export async function runSageMakerCommand(action: string, o: SageMakerCliOptions
     ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
   });
   const session = new sm.AwsSession(clients, { dryRun: o.dryRun === true });
+  const stopOnSignal = onInterrupt(action, o, session, io);
   try {
     switch (action) {
       case 'build-and-push': {
@@ -162,6 +165,14 @@ export async function runSageMakerCommand(action: string, o: SageMakerCliOptions
                 .join(', ')}`,
             );
           return 0;
+        }
+        for (const [dependent, needs, given, base] of [
+          ['--serverless-concurrency', '--serverless-memory', o.serverlessConcurrency, o.serverlessMemory],
+          ['--data-capture-percent', '--data-capture', o.dataCapturePercent, o.dataCapture],
+          ['--async-failure-path', '--async-output-path', o.asyncFailurePath, o.asyncOutputPath],
+          ['--async-max-concurrent', '--async-output-path', o.asyncMaxConcurrent, o.asyncOutputPath],
+        ] as const) {
+          if (given !== undefined && base === undefined) throw new InvalidArgumentError(`${dependent} needs ${needs}: without it, it would be ignored`);
         }
         const autoScaling =
           o.minInstances !== undefined || o.maxInstances !== undefined || o.targetInvocations !== undefined
@@ -366,8 +377,52 @@ export async function runSageMakerCommand(action: string, o: SageMakerCliOptions
         throw new InvalidArgumentError(`unknown sagemaker command ${action}`);
     }
   } finally {
+    stopOnSignal();
     sm.destroyClients(clients);
   }
+}
+
+/** The resource a mutating call names, for the interrupt message. */
+function callTarget(c: Sm.PlannedCall): string {
+  const p = c.params;
+  for (const k of ['EndpointName', 'EndpointConfigName', 'ModelName', 'TransformJobName', 'ResourceId', 'repositoryName']) {
+    if (typeof p[k] === 'string') return p[k];
+  }
+  if (typeof p.Bucket === 'string') return typeof p.Key === 'string' ? `s3://${p.Bucket}/${p.Key}` : `s3://${p.Bucket}`;
+  return '';
+}
+
+/**
+ * SIGINT/SIGTERM while a command runs (mostly: during a wait of many minutes). SageMaker goes on
+ * with every call already sent and nothing can cancel a create or an update, so the CLI does not
+ * die silently: it names the calls made, what to run next, and exits 130 (SIGINT) or 143.
+ */
+function onInterrupt(action: string, o: SageMakerCliOptions, session: Sm.AwsSession, io: Io): () => void {
+  const handler = (signal: NodeJS.Signals): void => {
+    const sent = session.dryRun ? [] : session.calls.filter((c) => c.mutating);
+    const what = `${action}${o.name ? ` of ${o.name}` : ''}`;
+    const made = sent.map((c) => `${c.operation} ${callTarget(c)}`.trim()).join(', ');
+    let next = '';
+    if (o.name && (action === 'create' || action === 'update' || action === 'delete')) {
+      const endpointMade = action !== 'create' || sent.some((c) => c.operation === 'CreateEndpoint');
+      next = endpointMade
+        ? `; see \`mlmodel deploy sagemaker status -n ${o.name}\`${action === 'delete' ? ' and run delete again' : `, and \`mlmodel deploy sagemaker delete -n ${o.name}\` removes it`}`
+        : '; the endpoint was not created yet, so remove these by hand (they carry the mlmodel:endpoint tag)';
+    } else if (action === 'batch-transform' && sent.some((c) => c.operation === 'CreateTransformJob')) {
+      next = '; the transform job goes on (aws sagemaker stop-transform-job stops it)';
+    }
+    io.err(
+      sent.length === 0
+        ? `error: interrupted (${signal}) during ${what}: nothing had been changed yet`
+        : `error: interrupted (${signal}) during ${what}; nothing was rolled back and SageMaker goes on with the calls already made: ${made}${next}`,
+    );
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  for (const sig of signals) process.on(sig, handler);
+  return () => {
+    for (const sig of signals) process.removeListener(sig, handler);
+  };
 }
 
 async function readStdin(): Promise<Buffer> {

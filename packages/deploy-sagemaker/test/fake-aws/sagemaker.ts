@@ -34,7 +34,7 @@ function liveVariants(config: FakeEndpointConfig, previous: FakeLiveVariant[] = 
       CurrentWeight: w,
       DesiredWeight: w,
       ...(v.ServerlessConfig
-        ? {}
+        ? { CurrentServerlessConfig: { ...v.ServerlessConfig } }
         : { CurrentInstanceCount: v.InitialInstanceCount ?? old?.CurrentInstanceCount ?? 1, DesiredInstanceCount: v.InitialInstanceCount ?? 1 }),
     };
   });
@@ -227,6 +227,23 @@ export function sagemakerControl(ctx: FakeContext, region: string, op: string, p
       if (e.EndpointStatus !== 'InService') throw new AwsFault('ValidationException', `Cannot update in-progress endpoint "${e.EndpointArn}".`);
       const config = s.endpointConfigs.get(str('EndpointConfigName'));
       if (!config) throw notFound('endpoint configuration', String(p.EndpointConfigName));
+      // SageMaker refuses an update that removes a variant registered for auto-scaling or changes
+      // its instance type (developer guide, "Update endpoints that use auto scaling").
+      // FAKE: the wording is the one reported by users, not documented
+      const current = s.endpointConfigs.get(e.EndpointConfigName);
+      const blocked = (current?.ProductionVariants ?? [])
+        .filter((v) => s.scalableTargets.has(`endpoint/${name}/variant/${v.VariantName}`))
+        .filter((v) => {
+          const next = config.ProductionVariants.find((n) => n.VariantName === v.VariantName);
+          return !next || next.InstanceType !== v.InstanceType;
+        })
+        .map((v) => v.VariantName);
+      if (blocked.length > 0) {
+        throw new AwsFault(
+          'ValidationException',
+          `The variant(s) "[${blocked.join(', ')}]" is/are currently registered for autoscaling. Please deregister from autoscaling before updating the variant(s).`,
+        );
+      }
       e.EndpointStatus = 'Updating';
       delete e.FailureReason;
       e.LastModifiedTime = epochSeconds();

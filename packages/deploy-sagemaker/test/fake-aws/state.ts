@@ -56,6 +56,7 @@ export interface FakeLiveVariant {
   DesiredWeight: number;
   CurrentInstanceCount?: number;
   DesiredInstanceCount?: number;
+  CurrentServerlessConfig?: { MemorySizeInMB?: number; MaxConcurrency?: number };
 }
 
 export interface FakeEndpoint {
