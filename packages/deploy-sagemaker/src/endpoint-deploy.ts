@@ -590,21 +590,23 @@ export async function deployEndpoint(session: AwsSession, o: EndpointOptions): P
     calls: [...session.calls],
     durationMs: performance.now() - started,
   });
+  // what the new config supersedes (planned in a dry run, removed after a success)
+  const removeSupersededOnce = async (): Promise<ResourceRef[]> =>
+    oldConfig && !o.keepSuperseded
+      ? removeSuperseded(
+          session,
+          name,
+          o.mode,
+          oldConfig,
+          variantName,
+          wait,
+          status,
+          suspended.map((x) => x.target.ResourceId!),
+        )
+      : [];
   if (session.dryRun) {
     if (o.autoScaling) await registerAutoScaling(session, name, variantName, o.autoScaling, null);
-    const planned =
-      oldConfig && !o.keepSuperseded
-        ? await removeSuperseded(
-            session,
-            name,
-            o.mode,
-            oldConfig,
-            variantName,
-            wait,
-            status,
-            suspended.map((x) => x.target.ResourceId!),
-          )
-        : [];
+    const planned = await removeSupersededOnce();
     if (o.traffic) {
       await session.send(
         'sagemaker',
@@ -659,19 +661,7 @@ export async function deployEndpoint(session: AwsSession, o: EndpointOptions): P
     }
   }
 
-  const cleanedUp =
-    oldConfig && !o.keepSuperseded
-      ? await removeSuperseded(
-          session,
-          name,
-          o.mode,
-          oldConfig,
-          variantName,
-          wait,
-          status,
-          suspended.map((x) => x.target.ResourceId!),
-        )
-      : [];
+  const cleanedUp = await removeSupersededOnce();
   if (o.traffic) {
     try {
       await applyTraffic(session, name, o.traffic, wait, status);
