@@ -9,6 +9,7 @@ import { writeBuildContext, resolveImageContents, type BuildContext, type Contex
 import type { BuildEvent } from './build-progress.js';
 import { buildContext, connectDocker, imageFacts } from './docker-engine.js';
 import { DockerBuildError, ImageBuildError } from './errors.js';
+import { splitImageReference } from './registry-push.js';
 import type { ImageFlavor } from './flavor-packages.js';
 import type { TargetPlatform } from './prune-rules.js';
 
@@ -44,19 +45,19 @@ export interface BuiltImage {
   readonly durationMs: number;
 }
 
-/** Docker's reference grammar, simplified: [host[:port]/]path[:tag], lowercase path components. */
-const REFERENCE =
-  /^(?:(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?$/;
-
 /** The tag with `:latest` added when it has none; an invalid name is an ImageBuildError. */
 export function normalizeTag(tag: string): string {
-  if (!REFERENCE.test(tag)) {
+  let ref: ReturnType<typeof splitImageReference>;
+  try {
+    ref = splitImageReference(tag);
+  } catch (e) {
     throw new ImageBuildError(
       `-n/--name ${JSON.stringify(tag)} is not a valid image name: use lowercase letters, digits and . _ - / with an optional :tag, e.g. iris-onnx:1`,
+      'INVALID_PARAMETER_VALUE',
+      { cause: e },
     );
   }
-  const last = tag.slice(tag.lastIndexOf('/') + 1);
-  return last.includes(':') ? tag : `${tag}:latest`;
+  return `${ref.registry ? `${ref.registry}/` : ''}${ref.repository}:${ref.tag}`;
 }
 
 /** `--platform`: the Docker platform and the runtime's target (whose native binaries go in). */

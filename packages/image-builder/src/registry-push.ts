@@ -28,7 +28,11 @@ export function splitImageReference(ref: string): { registry: string | null; rep
   const colon = rest.lastIndexOf(':');
   const repository = colon > rest.lastIndexOf('/') && colon >= 0 ? rest.slice(0, colon) : rest;
   const tag = colon > rest.lastIndexOf('/') && colon >= 0 ? rest.slice(colon + 1) : 'latest';
-  if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repository) || !/^[\w][\w.-]{0,127}$/.test(tag)) {
+  if (
+    (registry !== null && !/^(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::\d+)?$/.test(registry)) ||
+    !/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repository) ||
+    !/^[\w][\w.-]{0,127}$/.test(tag)
+  ) {
     throw new RegistryPushError(
       `${JSON.stringify(ref)} is not a valid image name: use host[:port]/repository:tag with lowercase letters, digits and . _ - / in the repository`,
     );

@@ -40,13 +40,14 @@ describe('pushImage to a real registry with htpasswd auth', () => {
     const lines: string[] = [];
     const statuses: string[] = [];
     const target = `${registry.address}/mlmodel-test/push-probe:${run}`;
+    const view = plainPushProgress((l) => lines.push(l));
     const pushed = await pushImage({
       image: IMAGE,
       target,
       credentials: user,
       onEvent: (e) => {
         events.push(e);
-        plainPushProgress((l) => lines.push(l))(e);
+        view(e);
       },
       onStatus: (s) => statuses.push(s),
     });

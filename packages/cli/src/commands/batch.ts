@@ -16,12 +16,11 @@ import {
 } from '@mlmodel/batch-scorer';
 import { TABLE_FORMATS, type ParquetCompression, type TableFormat } from '@mlmodel/format';
 import { loadOptions, modelResolver, pluginSpecifiers, type ModelLoadingCliOptions } from '../args.js';
+import { catchInterrupts, signalExitCode } from '../interrupts.js';
 import type { Io } from '../output.js';
 
 /** Exit codes of `mlmodel batch` beyond the shared ones (0 ok, 1 error, 2 usage). */
 export const EXIT_ROWS_FAILED = 3;
-export const EXIT_SIGINT = 130;
-export const EXIT_SIGTERM = 143;
 
 export interface BatchCliOptions extends ModelLoadingCliOptions {
   model: string;
@@ -220,14 +219,8 @@ export async function batchCommand(o: BatchCliOptions, io: Io, term: BatchTermin
   };
 
   const controller = new AbortController();
-  let signalled: NodeJS.Signals | null = null;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalled !== null) process.exit(sig === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT); // a second signal: stop now
-    signalled = sig;
-    controller.abort(sig);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // the first signal stops the run (nothing is written); a second one exits at once
+  const interrupts = catchInterrupts((sig) => controller.abort(sig));
 
   const job = scoreFiles({
     model: o.model,
@@ -275,13 +268,13 @@ export async function batchCommand(o: BatchCliOptions, io: Io, term: BatchTermin
     return summary.rowsSkipped + summary.rowsNulled > 0 ? EXIT_ROWS_FAILED : 0;
   } catch (e) {
     await shown;
+    const signalled = interrupts.received;
     if (e instanceof BatchCancelledError && signalled !== null) {
       io.err(`error: interrupted by ${signalled}; no output was written`);
-      return signalled === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
+      return signalExitCode(signalled);
     }
     throw e;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
   }
 }

@@ -10,6 +10,7 @@ import { InvalidArgumentError } from 'commander';
 import { openModelDir, parseModelUri } from '@mlmodel/format';
 import type * as AzureMl from '@mlmodel/deploy-azureml';
 import { contentTypeFor, keyValues, modelResolver } from '../args.js';
+import { catchInterrupts, signalExitCode } from '../interrupts.js';
 import { processIo, table, toJson, type Io } from '../output.js';
 import { loadImageBuilder } from './image-builder.js';
 
@@ -329,17 +330,12 @@ async function deploy(
   const push = o.quiet ? undefined : ib.plainPushProgress((line) => io.err(`mlmodel: ${line}`));
   // Ctrl-C (or SIGTERM): stop at the next step or poll and clean up like a failure; a second one exits at once
   const interrupt = new AbortController();
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalled) process.exit(sig === 'SIGTERM' ? 143 : 130);
-    signalled = sig;
+  const interrupts = catchInterrupts((sig) => {
     io.err(
       `mlmodel: ${sig}: stopping ${cmd === 'create' ? 'and removing what this create made' : 'the update'}; press Ctrl-C again to exit at once and leave things as they are`,
     );
     interrupt.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
   let r: AzureMl.DeployResult;
   try {
     r = await az.deployOnlineEndpoint(ws, {
@@ -363,13 +359,13 @@ async function deploy(
       signal: interrupt.signal,
     });
   } catch (e) {
+    const signalled = interrupts.received;
     if (!signalled) throw e;
     const why = e instanceof az.AzureMlInterruptedError ? e.message : `interrupted; ${(e as Error).message}`;
     io.err(`error: ${az.redact(az.oneLine(why))}`);
-    return signalled === 'SIGTERM' ? 143 : 130;
+    return signalExitCode(signalled);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
   }
   if (o.json) {
     io.out(toJson({ ...r, builtImage: built ? image : null }));

@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import type * as Sm from '@mlmodel/deploy-sagemaker';
 import { keyValues, modelResolver } from '../args.js';
+import { catchInterrupts, signalExitCode, type Interrupts } from '../interrupts.js';
 import { table, toJson, type Io } from '../output.js';
 import { imageFlavors, loadImageBuilder } from './image-builder.js';
 
@@ -398,7 +399,7 @@ function callTarget(c: Sm.PlannedCall): string {
  * die silently: it names the calls made, what to run next, and exits 130 (SIGINT) or 143.
  */
 function onInterrupt(action: string, o: SageMakerCliOptions, session: Sm.AwsSession, io: Io): () => void {
-  const handler = (signal: NodeJS.Signals): void => {
+  const interrupts = catchInterrupts((signal) => {
     const sent = session.dryRun ? [] : session.calls.filter((c) => c.mutating);
     const what = `${action}${o.name ? ` of ${o.name}` : ''}`;
     const made = sent.map((c) => `${c.operation} ${callTarget(c)}`.trim()).join(', ');
@@ -416,13 +417,9 @@ function onInterrupt(action: string, o: SageMakerCliOptions, session: Sm.AwsSess
         ? `error: interrupted (${signal}) during ${what}: nothing had been changed yet`
         : `error: interrupted (${signal}) during ${what}; nothing was rolled back and SageMaker goes on with the calls already made: ${made}${next}`,
     );
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-  for (const sig of signals) process.on(sig, handler);
-  return () => {
-    for (const sig of signals) process.removeListener(sig, handler);
-  };
+    process.exit(signalExitCode(signal));
+  });
+  return () => interrupts.dispose();
 }
 
 async function readStdin(): Promise<Buffer> {
@@ -467,16 +464,14 @@ async function runLocalCommand(sm: typeof Sm, o: SageMakerCliOptions, io: Io, st
   io.out(
     `serving ${o.model} with ${image} at ${local.url} (container ${local.containerId.slice(0, 12)}, ready in ${(local.readyMs / 1000).toFixed(1)} s); Ctrl-C stops it`,
   );
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-  let onSignal: (() => void) | undefined;
+  let interrupts: Interrupts | undefined;
   const outcome = await Promise.race([
     new Promise<{ signal: true }>((resolve) => {
-      onSignal = () => resolve({ signal: true });
-      for (const s of signals) process.once(s, onSignal);
+      interrupts = catchInterrupts(() => resolve({ signal: true }));
     }),
     local.waitExit().then((code) => ({ signal: false as const, code })),
   ]);
-  for (const s of signals) if (onSignal) process.removeListener(s, onSignal);
+  interrupts?.dispose();
   if (!outcome.signal) {
     const tail = (await local.logs()).trim().split('\n').slice(-5).join(' | ');
     await local.stop();
