@@ -6,6 +6,9 @@
 // Every server runs in its own child process (own process group, free port, ready when /ping
 // answers 200), is checked once for a correct answer, then loaded by autocannon from this process:
 //   ceiling        bench/serve/ceiling-server.mjs: fastify 5, no logging, fixed `{"predictions": [0]}`
+//   onnx route     bench/serve/onnx-route-server.mjs: fastify 5 + onnxruntime-node's `run` and nothing
+//                  else (no validation, logging, limits, metrics), 1 process and as many as the
+//                  defaults start (the server's own planner): what any ONNX server must spend
 //   defaults       `mlmodel serve -m iris_onnx --port P` exactly as a user starts it: no tuning flag, not
 //                  even --log-level (the access log goes to a file, as a process manager would keep it)
 //   iris_onnx      `mlmodel serve --log-level warn`, 1-row JSON `{"inputs": [[...]]}`, --workers 1 and 2,
@@ -33,11 +36,13 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { planProcesses } from '@mlmodel/serve';
 import { machineInfo } from '../support/machine.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'packages/cli/bin/mlmodel.js');
 const CEILING = join(ROOT, 'bench/serve/ceiling-server.mjs');
+const ONNX_ROUTE = join(ROOT, 'bench/serve/onnx-route-server.mjs');
 const FIXTURES = join(ROOT, '../shared/fixtures/mlflow-3.5');
 const IRIS_ONNX = join(FIXTURES, 'iris_onnx');
 const IRIS_SKLEARN = join(FIXTURES, 'iris_sklearn');
@@ -455,7 +460,7 @@ async function phase(title, specs, settings) {
       const server = await startServer(s.name, s.args, { mlmodel: s.mlmodel, stdoutFile: s.stdoutFile });
       const response = await verify(server, s.body, s.check);
       console.log(`  started ${s.name} in ${server.startupMs} ms, answer ok: ${response}`);
-      cases.push({ ...s, server, response, command: s.mlmodel ? shown(s.args) : 'node bench/serve/ceiling-server.mjs' });
+      cases.push({ ...s, server, response, command: s.mlmodel ? shown(s.args) : `node ${s.args.map((a) => a.replace(ROOT, '')).join(' ')}` });
     }
     const runs = await alternate(cases, settings);
     const out = [];
@@ -467,11 +472,22 @@ async function phase(title, specs, settings) {
 }
 
 const onnxSettings = { duration: DURATION_S, warmup: WARMUP_S, connections: CONNECTIONS };
+// the defaults' process count on this machine, as `mlmodel serve` decides it
+const DEFAULT_PROCESSES = (await planProcesses([{ name: 'iris_onnx', path: IRIS_ONNX }])).workers;
+const ROUTE_1 = 'onnx route (fastify + onnxruntime), 1 process';
+const ROUTE_N = `onnx route (fastify + onnxruntime), ${DEFAULT_PROCESSES} processes`;
+const routeCases = [
+  { name: ROUTE_1, args: [ONNX_ROUTE], mlmodel: false, body: ONNX_BODY, check: checks.iris_onnx },
+  ...(DEFAULT_PROCESSES > 1
+    ? [{ name: ROUTE_N, args: [ONNX_ROUTE, '--processes', String(DEFAULT_PROCESSES)], mlmodel: false, body: ONNX_BODY, check: checks.iris_onnx }]
+    : []),
+];
 results.push(
   ...(await phase(
     'ceiling vs iris_onnx',
     [
       { name: 'ceiling (bare fastify)', args: [CEILING], mlmodel: false, body: ONNX_BODY, check: checks.ceiling },
+      ...routeCases,
       { name: 'iris_onnx defaults', args: [CLI, 'serve', '-m', IRIS_ONNX], mlmodel: true, stdoutFile: DEFAULTS_LOG, body: ONNX_BODY, check: checks.iris_onnx },
       { name: 'iris_onnx --workers 1', args: mlmodel(IRIS_ONNX), mlmodel: true, body: ONNX_BODY, check: checks.iris_onnx },
       { name: 'iris_onnx --workers 2', args: mlmodel(IRIS_ONNX, '--workers', '2'), mlmodel: true, body: ONNX_BODY, check: checks.iris_onnx },
@@ -549,6 +565,19 @@ const onnx = ['iris_onnx --workers 1', 'iris_onnx --workers 2', 'iris_onnx batch
   byName.get(n),
 );
 const bestOnnx = onnx.reduce((a, b) => (b.ratio_vs_ceiling > a.ratio_vs_ceiling ? b : a));
+// what mlmodel keeps of a route that only calls the model, with as many processes
+const route1 = byName.get(ROUTE_1);
+const routeN = byName.get(DEFAULT_PROCESSES > 1 ? ROUTE_N : ROUTE_1);
+const vsRoute = (r, route) => Math.round((r.req_per_s / route.req_per_s) * 1000) / 1000;
+const onnxRoute = {
+  about:
+    'context, no target: req/s of mlmodel / req/s of a bare fastify route that only calls onnxruntime (bench/serve/onnx-route-server.mjs), same process count',
+  route_1_process_vs_ceiling: route1.ratio_vs_ceiling,
+  [`route_${DEFAULT_PROCESSES}_processes_vs_ceiling`]: routeN.ratio_vs_ceiling,
+  defaults_vs_route: vsRoute(defaults, routeN),
+  workers_1_vs_route: vsRoute(onnx[0], route1),
+  ...(DEFAULT_PROCESSES === 2 ? { workers_2_vs_route: vsRoute(onnx[1], routeN) } : {}),
+};
 const pyPairs = (SKIP_PYTHON ? [] : [1, 2]).map((w) => {
   const on = byName.get(`iris_sklearn pw${w} batch on`);
   const off = byName.get(`iris_sklearn pw${w} batch off`);
@@ -624,6 +653,10 @@ for (const p of pyPairs)
     `iris_sklearn python-workers ${p.python_workers}: batching ${p.batch_on_req_per_s} vs ${p.batch_off_req_per_s} req/s = ${p.on_off_ratio}x  ${p.meets_target ? 'ok' : 'MISSED'} (>= 2000 req/s, >= 3x)`,
   );
 console.log(`cold start ${targets.cold_start.met ? 'ok' : 'MISSED'} (< 1000 ms)`);
+console.log(
+  `context: a route that only calls onnxruntime reaches ${route1.ratio_vs_ceiling} of the ceiling with 1 process, ${routeN.ratio_vs_ceiling} with ${DEFAULT_PROCESSES}; ` +
+    `mlmodel defaults keep ${onnxRoute.defaults_vs_route} of it, --workers 1 keeps ${onnxRoute.workers_1_vs_route}`,
+);
 const failedCases = results.filter((r) => r.failed).map((r) => r.case);
 if (failedCases.length) console.log(`FAILED (non-2xx responses, errors or timeouts): ${failedCases.join(', ')}`);
 
@@ -644,6 +677,7 @@ const result = {
     'server_cpu_us_per_request = CPU of the server process group (incl. Python workers) / requests, from /proc',
   total_s: Math.round((performance.now() - started) / 1000),
   targets,
+  onnx_route: onnxRoute,
   cases: results,
   cold_start: coldStart,
   failed_cases: failedCases,

@@ -6,6 +6,7 @@ export { createServer } from './server.js';
 export { isPublicPath } from './http/public-paths.js';
 export type { ServeContext } from './context.js';
 export * from './options.js';
+export { BufferedLines, type DeferredLines } from './logging/buffered-lines.js';
 export * from './errors.js';
 export { ModelRepository, type ServedModelConfig, type ModelSlot, type ReadySlot, type ModelState, type LoadAllOptions } from './models/model-repository.js';
 export { ServedModel, type BatchObserver } from './models/served-model.js';

@@ -1,4 +1,5 @@
 import { checkedAuthToken } from './http/auth.js';
+import type { BufferedLines } from './logging/buffered-lines.js';
 import { defaultMemoryBudgetBytes } from './memory-budget.js';
 
 /** Options of one HTTP server process, with their defaults. */
@@ -13,8 +14,8 @@ export interface ServerOptions {
   readonly corsOrigins?: readonly string[];
   /** pino log level (`info` logs one line per request; `silent` logs nothing). */
   readonly logLevel?: string;
-  /** Where logs go (default stdout). */
-  readonly logStream?: NodeJS.WritableStream;
+  /** Where logs go (default stdout, in batched writes: logging/buffered-lines.ts). */
+  readonly logStream?: NodeJS.WritableStream | BufferedLines;
   /** Add a `stack_trace` to unexpected-error bodies, as MLflow does (default off). */
   readonly includeStackTrace?: boolean;
   /** The version `/version` reports. */

@@ -13,6 +13,7 @@ import { enableCors } from './http/cors.js';
 import { isPublicPath } from './http/public-paths.js';
 import { BodyDeadlines, readBody } from './http/body.js';
 import { drainRequestBody } from './http/linger.js';
+import { accessLogger } from './logging/access-log.js';
 import { bufferedStdout } from './logging/buffered-lines.js';
 import { ClientErrorResponder, MAX_PARAM_LENGTH, isOipPath, routerErrorHandler } from './http/early-errors.js';
 import { sendMlflowError, sendOipError } from './http/error-reply.js';
@@ -51,9 +52,10 @@ export function createServer(repo: ModelRepository, options: ServerOptions = {},
   const nextId = requestIds();
   const clientErrors = new ClientErrorResponder((): FastifyBaseLogger => app.log);
   const requestTimeout = opts.requestTimeoutMs + 5_000;
+  // default: stdout in whole-line writes of up to 4 KiB (logging/buffered-lines.ts), not a write per line
+  const logDestination = opts.logStream ?? bufferedStdout();
   const app = Fastify({
-    // default: stdout in whole-line writes of up to 4 KiB (logging/buffered-lines.ts), not a write per line
-    logger: { level: opts.logLevel, stream: opts.logStream ?? bufferedStdout() },
+    logger: { level: opts.logLevel, stream: logDestination },
     // one access line per request from our onResponse hook, none from fastify
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimitBytes,
@@ -94,15 +96,16 @@ export function createServer(repo: ModelRepository, options: ServerOptions = {},
       (err: Error) => done(err),
     );
   });
-  // the level is fixed for the server's life: skip building the access line when it is not written
-  const accessLog = (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') ?? true;
+  // null when info lines are not written: nothing is built
+  const accessLog = accessLogger(app.log, logDestination);
   app.addHook('onResponse', (req, reply, done) => {
     const ms = reply.elapsedTime;
     ctx.metrics.observeRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, ms / 1000);
-    if (accessLog) req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(ms * 100) / 100 }, 'request completed');
+    accessLog?.record(req, reply.statusCode, ms);
     done();
   });
   app.addHook('onClose', async () => {
+    accessLog?.close();
     bodyDeadlines.close();
     await ctx.workers.close();
   });

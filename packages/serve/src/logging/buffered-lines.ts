@@ -7,6 +7,10 @@
  * written when the next one would pass 4 KiB, at most `flushMs` after the first one waiting, and
  * at process exit. A write is never larger than PIPE_BUF (4 KiB) unless a single line is, so on a
  * pipe shared by `--workers` processes each write stays atomic: lines never interleave.
+ *
+ * Sources of deferred lines (`defer`: the access logs of the servers writing here) are asked for
+ * their lines just before any other line is added and at every flush, so the output keeps the
+ * order in which lines were logged.
  */
 import { writeSync } from 'node:fs';
 
@@ -24,6 +28,14 @@ export interface BufferedLinesOptions {
   readonly write?: (bytes: Uint8Array) => number;
 }
 
+/** Lines recorded now and turned into text later, in a batch (see access-log.ts). */
+export interface DeferredLines {
+  /** Whether any line is waiting. */
+  readonly waiting: boolean;
+  /** Hand every waiting line to `write`, in order. */
+  drain(write: (line: string) => void): void;
+}
+
 /** A pino destination (anything with `write(line)`) that batches lines into few writes. */
 export class BufferedLines {
   readonly #flushMs: number;
@@ -37,6 +49,8 @@ export class BufferedLines {
   #timer: NodeJS.Timeout | null = null;
   /** Set after EPIPE (the reader went away): lines are dropped from then on, as pino does. */
   #broken = false;
+  readonly #deferred: DeferredLines[] = [];
+  readonly #add = (line: string): void => this.#append(line);
 
   constructor(
     readonly fd = 1,
@@ -52,25 +66,57 @@ export class BufferedLines {
     return this.#length;
   }
 
+  /** Take lines from `source` before every other line and at every flush. */
+  defer(source: DeferredLines): void {
+    this.#deferred.push(source);
+  }
+
+  /** Take `source`'s waiting lines now, and no more after. */
+  undefer(source: DeferredLines): void {
+    const at = this.#deferred.indexOf(source);
+    if (at < 0) return;
+    if (source.waiting) source.drain(this.#add);
+    this.#deferred.splice(at, 1);
+  }
+
+  #drainDeferred(): void {
+    for (const d of this.#deferred) if (d.waiting) d.drain(this.#add);
+  }
+
+  /** A deferred line is waiting: make sure it is written within `flushMs`. */
+  wake(): void {
+    this.#armTimer();
+  }
+
   write(line: string): boolean {
-    if (this.#broken) return true;
+    if (this.#deferred.length > 0) this.#drainDeferred();
+    this.#append(line);
+    return true;
+  }
+
+  #append(line: string): void {
+    if (this.#broken) return;
     const n = Buffer.byteLength(line);
     if (this.#length + n > this.#buffer.length) this.flush();
     if (n > this.#buffer.length) {
       // a line longer than the buffer goes out alone
       this.#writeAll(Buffer.from(line, 'utf8'));
-      return true;
+      return;
     }
     this.#length += this.#buffer.write(line, this.#length, n, 'utf8');
+    this.#armTimer();
+  }
+
+  #armTimer(): void {
     if (this.#timer === null) {
       this.#timer = setTimeout(() => this.flush(), this.#flushMs);
       this.#timer.unref();
     }
-    return true;
   }
 
   /** Write everything waiting, now (synchronously). */
   flush(): void {
+    if (this.#deferred.length > 0) this.#drainDeferred();
     if (this.#timer !== null) {
       clearTimeout(this.#timer);
       this.#timer = null;
