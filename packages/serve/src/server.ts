@@ -12,7 +12,6 @@ import { requireBearerToken } from './http/auth.js';
 import { enableCors } from './http/cors.js';
 import { isPublicPath } from './http/public-paths.js';
 import { BodyDeadlines, readBody } from './http/body.js';
-import { drainRequestBody } from './http/linger.js';
 import { accessLogger } from './logging/access-log.js';
 import { bufferedStdout } from './logging/buffered-lines.js';
 import { ClientErrorResponder, MAX_PARAM_LENGTH, isOipPath, routerErrorHandler } from './http/early-errors.js';
@@ -87,15 +86,7 @@ export function createServer(repo: ModelRepository, options: ServerOptions = {},
     reply.header('x-request-id', req.id);
     done();
   });
-  // a body refused as too large is still being sent: take the rest before answering, so the client sees the 413
-  // (callback style: every response passes here, only a 413 needs to wait)
-  app.addHook('onSend', (req, reply, payload, done) => {
-    if (reply.statusCode !== 413) return done(null, payload);
-    drainRequestBody(req.raw).then(
-      () => done(null, payload),
-      (err: Error) => done(err),
-    );
-  });
+  // no onSend hook: with one, fastify runs every response through its hook runner (a 413's lingering close is in readBody)
   // null when info lines are not written: nothing is built
   const accessLog = accessLogger(app.log, logDestination);
   app.addHook('onResponse', (req, reply, done) => {

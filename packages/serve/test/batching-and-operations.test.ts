@@ -238,6 +238,29 @@ describe('operations', () => {
     }
   });
 
+  it('a chunked body that grows over the limit is answered 413 once the client has sent it all (lingering close)', async () => {
+    const s = await start([{ name: 'p', path: probeDir }], { bodyLimitBytes: 1024 });
+    try {
+      // no Content-Length: the server finds out while reading, and must take the rest before it answers
+      const sock = connect(Number(new URL(s.url).port), '127.0.0.1');
+      let received = '';
+      sock.on('data', (d: Buffer) => (received += d.toString('latin1')));
+      const ended = new Promise<void>((resolve) => sock.on('close', () => resolve()));
+      const chunk = (n: number): string => `${n.toString(16)}\r\n${' '.repeat(n)}\r\n`;
+      sock.write(`POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(8192)}`);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(received).toBe('');
+      sock.write(`${chunk(8192)}${chunk(8192)}0\r\n\r\n`);
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+      expect(received).toMatch(/^HTTP\/1\.1 413 /);
+      expect(received).toMatch(/"error_code": "BAD_REQUEST"/);
+      sock.destroy();
+      expect((await post(s, '/invocations', req([[1, 1]]))).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('close() drains: in-flight requests finish, requests arriving meanwhile get 503 + Connection: close', async () => {
     const s = await start([{ name: 'p', path: probeDir }]);
     const slow = post(s, '/invocations', req([[1, 1]], { delay_ms: 300 }));

@@ -4,11 +4,14 @@
  * body costs its own size (not chunks plus a concatenated copy) and no single copy of the whole
  * body blocks the event loop. Without one (chunked uploads), chunks are collected and joined.
  * Limits and errors are fastify's own, so the error routes answer 413 / 400 as before. A body
- * that does not arrive in time (a client that stalls after its headers) is refused with 408.
+ * refused as too large is still being sent: the rest is read and discarded first (lingering
+ * close, http/linger.ts), so the client sees the 413 rather than a reset. A body that does not
+ * arrive in time (a client that stalls after its headers) is refused with 408.
  */
 import type { IncomingMessage } from 'node:http';
 import { errorCodes } from 'fastify';
 import { ServeError } from '../errors.js';
+import { drainRequestBody } from './linger.js';
 
 type Done = (err: Error | null, body?: Buffer) => void;
 
@@ -69,7 +72,7 @@ export function readBody(req: IncomingMessage, limit: number, done: Done, deadli
   const declared = req.headers['content-length'];
   const length = declared === undefined ? NaN : Number(declared);
   if (length > limit) {
-    done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+    void drainRequestBody(req).then(() => done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE()));
     return;
   }
   const known = Number.isSafeInteger(length) && length >= 0;
@@ -78,18 +81,20 @@ export function readBody(req: IncomingMessage, limit: number, done: Done, deadli
   let received = 0;
   let finished = false;
   let unwatch: (() => void) | null = null;
-  const finish = (err: Error | null, body?: Buffer): void => {
+  const finish = (err: Error | null, body?: Buffer, drainFirst = false): void => {
     if (finished) return;
     finished = true;
     unwatch?.();
     req.off('data', onData);
     req.off('end', onEnd);
     req.off('error', onError);
-    done(err, body);
+    if (drainFirst) void drainRequestBody(req).then(() => done(err));
+    else done(err, body);
   };
   const onData = (chunk: Buffer): void => {
     if (received + chunk.length > (into ? into.length : limit)) {
-      finish(into ? new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH() : new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+      if (into) finish(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+      else finish(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), undefined, true);
       return;
     }
     if (into) chunk.copy(into, received);
