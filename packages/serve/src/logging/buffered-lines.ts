@@ -97,7 +97,8 @@ export class BufferedLines {
   #append(line: string): void {
     if (this.#broken) return;
     const n = Buffer.byteLength(line);
-    if (this.#length + n > this.#buffer.length) this.flush();
+    // only what is in the buffer: a deferred source being drained is in the middle of handing over its lines
+    if (this.#length + n > this.#buffer.length) this.#writeBuffer();
     if (n > this.#buffer.length) {
       // a line longer than the buffer goes out alone
       this.#writeAll(Buffer.from(line, 'utf8'));
@@ -117,6 +118,10 @@ export class BufferedLines {
   /** Write everything waiting, now (synchronously). */
   flush(): void {
     if (this.#deferred.length > 0) this.#drainDeferred();
+    this.#writeBuffer();
+  }
+
+  #writeBuffer(): void {
     if (this.#timer !== null) {
       clearTimeout(this.#timer);
       this.#timer = null;
