@@ -56,7 +56,12 @@ export interface ThreadScorerOptions {
 
 export class ThreadScorer implements Scorer {
   readonly mode = 'threads';
-  #busy = 0;
+  /** Chunks handed to piscina: at most one per thread, so piscina never queues one (see `close`). */
+  #running = 0;
+  /** Chunks waiting for a thread, in order. */
+  readonly #waiting: { resolve: () => void; reject: () => void }[] = [];
+  /** The model calls handed to piscina and not yet settled. */
+  readonly #calls = new Set<Promise<unknown>>();
   #closing = false;
   #crashes = 0;
 
@@ -69,8 +74,23 @@ export class ThreadScorer implements Scorer {
   ) {}
 
   get busy(): number {
-    // submitted to piscina, less those still in its queue
-    return Math.max(0, Math.min(this.#busy - this.pool.queueSize, this.parallelism));
+    return this.#running;
+  }
+
+  /** Wait for a free thread (at once when there is one); rejects when the scorer closes first. */
+  #takeThread(): Promise<void> {
+    if (this.#running < this.parallelism) {
+      this.#running++;
+      return Promise.resolve();
+    }
+    // the thread is handed over by `#freeThread`, already counted
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+  }
+
+  #freeThread(): void {
+    const next = this.#waiting.shift();
+    if (next) next.resolve();
+    else this.#running--;
   }
 
   /** Start the threads (each loads the model as it starts) and wait until every one has loaded it. */
@@ -117,11 +137,20 @@ export class ThreadScorer implements Scorer {
     const transferList = batchTransferList(wire).filter((b) => !keep.has(b));
     const rows = batchRows(input);
     const task: ScoreTask = { input: wire, settings };
-    this.#busy++;
+    try {
+      await this.#takeThread();
+    } catch {
+      throw new BatchCancelledError(signal.reason);
+    }
     let reply: ScoreReply;
     try {
+      if (signal.aborted || this.#closing) throw new BatchCancelledError(signal.reason);
       // no abort signal for piscina: it would terminate a thread in the middle of a model call (see `close`)
-      reply = (await this.pool.run(task, { transferList })) as ScoreReply;
+      const call = this.pool.run(task, { transferList });
+      this.#calls.add(call);
+      const settled = (): boolean => this.#calls.delete(call);
+      call.then(settled, settled);
+      reply = (await call) as ScoreReply;
     } catch (e) {
       if (signal.aborted || this.#closing) throw new BatchCancelledError(signal.reason);
       // the thread died (out of memory, process.exit, a crash in native code): these rows fail; piscina starts a new thread
@@ -129,7 +158,7 @@ export class ThreadScorer implements Scorer {
       const message = `a worker thread stopped while scoring these rows: ${(e as Error).message}`;
       return [{ start: 0, end: rows, error: { name: 'WorkerCrashedError', message, errorCode: 'TEMPORARILY_UNAVAILABLE' } }];
     } finally {
-      this.#busy--;
+      this.#freeThread();
     }
     if (!reply.ok) throw loadError(reply.loadError);
     return reply.outcomes.map((o) => ('prediction' in o ? { start: o.start, end: o.end, prediction: fromWire(o.prediction) as Batch } : o));
@@ -139,10 +168,15 @@ export class ThreadScorer implements Scorer {
    * Drop the chunks not started, let the running ones finish, then stop the threads. A thread is
    * never terminated in the middle of a model call: onnxruntime-node aborts the whole process
    * (`terminate called after throwing an instance of 'Napi::Error'`) when a run it started in a
-   * terminated thread completes. A chunk is one model call, so this waits for seconds at most.
+   * terminated thread completes (or fails at once with `FATAL ERROR: Error::Error
+   * napi_define_properties`). A chunk is one model call, so this waits for seconds at most. The
+   * waiting is done here: piscina 5.3's `close` counts a worker as done once per task-done
+   * listener, so with every thread busy it stops them all as soon as one chunk ends.
    */
   async close(): Promise<void> {
     this.#closing = true;
+    for (const w of this.#waiting.splice(0)) w.reject();
+    await Promise.allSettled([...this.#calls]);
     // a thread started in place of one that died may still be loading the model
     if (this.#crashes > 0) await allLoaded(this.pool, this.parallelism).catch(() => undefined);
     await this.pool.close({ force: true });

@@ -525,6 +525,47 @@ describe('faults', () => {
     });
   });
 
+  it('cancel() with every thread busy lets each running chunk finish before its thread is stopped', async () => {
+    // piscina 5.3's own close stops every thread once any one chunk ends: a thread stopped in the
+    // middle of an onnxruntime call aborts the process, so the scorer must wait for all of them
+    const dir = tmp.path('cancel-busy');
+    const marks = join(dir, 'marks');
+    mkdirSync(marks, { recursive: true });
+    const source = `
+import { writeFileSync } from 'node:fs';
+const mark = (name) => writeFileSync(${JSON.stringify(marks)} + '/' + name, '');
+export function load() {
+  return {
+    predict(input) {
+      const x = input.columns.find((c) => c.name === 'x').values;
+      const name = x[0] === 0.75 ? 'slow' : x[0] === 0.625 ? 'quick' : null;
+      if (name) mark(name + '-started');
+      const end = Date.now() + (name === 'slow' ? 1500 : name === 'quick' ? 300 : 5);
+      while (Date.now() < end);
+      if (name) mark(name + '-done');
+      return { kind: 'columns', numRows: x.length, columns: [{ name: 'score', dtype: 'float64', values: Float64Array.from(x) }] };
+    },
+  };
+}
+`;
+    const model = await jsModel(tmp.dir, 'slow-chunks', source, MARKED_SIGNATURE);
+    const input = join(dir, 'in.parquet');
+    // chunk 0 (rows 0–9) is slow, chunk 1 (rows 10–19) quick, the rest take 5 ms each
+    await markedInput(input, 400, [], Object.fromEntries(Array.from({ length: 20 }, (_, i) => [i, i < 10 ? 0.75 : 0.625])));
+    const job = scoreFiles({ model, inputs: [input], output: join(dir, 'out.parquet'), workers: 2, batchRows: 10 });
+    job.result.catch(() => undefined);
+    const started = performance.now();
+    while (!(existsSync(join(marks, 'slow-started')) && existsSync(join(marks, 'quick-started')))) {
+      if (performance.now() - started > 20_000) throw new Error('the two chunks did not start');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    job.cancel('test');
+    expect(await rejection(job.result)).toBeInstanceOf(BatchCancelledError);
+    expect(existsSync(join(marks, 'quick-done'))).toBe(true);
+    // the slow chunk was still running when the quick one ended: its thread was not stopped under it
+    expect(existsSync(join(marks, 'slow-done'))).toBe(true);
+  });
+
   for (const ext of ['parquet', 'csv']) {
     it(`cancel() stops the run: BatchCancelledError, no ${ext} output and no temporary file`, async () => {
       const dir = tmp.path(`cancel-${ext}`);
