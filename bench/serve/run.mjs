@@ -36,7 +36,6 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { planProcesses } from '@mlmodel/serve';
 import { machineInfo } from '../support/machine.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -473,6 +472,8 @@ async function phase(title, specs, settings) {
 
 const onnxSettings = { duration: DURATION_S, warmup: WARMUP_S, connections: CONNECTIONS };
 // the defaults' process count on this machine, as `mlmodel serve` decides it
+// imported here, after the check that the packages are built (a static import would fail first, unexplained)
+const { planProcesses } = await import('@mlmodel/serve');
 const DEFAULT_PROCESSES = (await planProcesses([{ name: 'iris_onnx', path: IRIS_ONNX }])).workers;
 const ROUTE_1 = 'onnx route (fastify + onnxruntime), 1 process';
 const ROUTE_N = `onnx route (fastify + onnxruntime), ${DEFAULT_PROCESSES} processes`;
