@@ -476,6 +476,8 @@ const onnxSettings = { duration: DURATION_S, warmup: WARMUP_S, connections: CONN
 const { planProcesses } = await import('@mlmodel/serve');
 const DEFAULT_PROCESSES = (await planProcesses([{ name: 'iris_onnx', path: IRIS_ONNX }])).workers;
 const ROUTE_1 = 'onnx route (fastify + onnxruntime), 1 process';
+// the defaults without automatic batching: what it adds
+const NO_AUTO_BATCHING = 'iris_onnx defaults, batching off (--max-batch-size 1)';
 const ROUTE_N = `onnx route (fastify + onnxruntime), ${DEFAULT_PROCESSES} processes`;
 const routeCases = [
   { name: ROUTE_1, args: [ONNX_ROUTE], mlmodel: false, body: ONNX_BODY, check: checks.iris_onnx },
@@ -490,6 +492,14 @@ results.push(
       { name: 'ceiling (bare fastify)', args: [CEILING], mlmodel: false, body: ONNX_BODY, check: checks.ceiling },
       ...routeCases,
       { name: 'iris_onnx defaults', args: [CLI, 'serve', '-m', IRIS_ONNX], mlmodel: true, stdoutFile: DEFAULTS_LOG, body: ONNX_BODY, check: checks.iris_onnx },
+      {
+        name: NO_AUTO_BATCHING,
+        args: [CLI, 'serve', '-m', IRIS_ONNX, '--max-batch-size', '1'],
+        mlmodel: true,
+        stdoutFile: DEFAULTS_LOG,
+        body: ONNX_BODY,
+        check: checks.iris_onnx,
+      },
       { name: 'iris_onnx --workers 1', args: mlmodel(IRIS_ONNX), mlmodel: true, body: ONNX_BODY, check: checks.iris_onnx },
       { name: 'iris_onnx --workers 2', args: mlmodel(IRIS_ONNX, '--workers', '2'), mlmodel: true, body: ONNX_BODY, check: checks.iris_onnx },
       {
@@ -578,6 +588,8 @@ const onnxRoute = {
   defaults_vs_route: vsRoute(defaults, routeN),
   workers_1_vs_route: vsRoute(onnx[0], route1),
   ...(DEFAULT_PROCESSES === 2 ? { workers_2_vs_route: vsRoute(onnx[1], routeN) } : {}),
+  defaults_batching_off_vs_route: vsRoute(byName.get(NO_AUTO_BATCHING), routeN),
+  defaults_vs_defaults_batching_off: vsRoute(defaults, byName.get(NO_AUTO_BATCHING)),
 };
 const pyPairs = (SKIP_PYTHON ? [] : [1, 2]).map((w) => {
   const on = byName.get(`iris_sklearn pw${w} batch on`);
@@ -656,7 +668,8 @@ for (const p of pyPairs)
 console.log(`cold start ${targets.cold_start.met ? 'ok' : 'MISSED'} (< 1000 ms)`);
 console.log(
   `context: a route that only calls onnxruntime reaches ${route1.ratio_vs_ceiling} of the ceiling with 1 process, ${routeN.ratio_vs_ceiling} with ${DEFAULT_PROCESSES}; ` +
-    `mlmodel defaults keep ${onnxRoute.defaults_vs_route} of it, --workers 1 keeps ${onnxRoute.workers_1_vs_route}`,
+    `mlmodel defaults keep ${onnxRoute.defaults_vs_route} of it, --workers 1 keeps ${onnxRoute.workers_1_vs_route}; ` +
+    `automatic batching: defaults ${onnxRoute.defaults_vs_defaults_batching_off}x the defaults with --max-batch-size 1 (${onnxRoute.defaults_batching_off_vs_route} of the route)`,
 );
 const failedCases = results.filter((r) => r.failed).map((r) => r.case);
 if (failedCases.length) console.log(`FAILED (non-2xx responses, errors or timeouts): ${failedCases.join(', ')}`);

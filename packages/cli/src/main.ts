@@ -192,10 +192,15 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     )
     .option(
       '--max-batch-size <[name=]n>',
-      'merge concurrent requests into model calls of up to n rows (adaptive batching; default 1 = off; repeatable per model)',
+      'merge concurrent requests into model calls of up to n rows (adaptive batching; 1 = off; repeatable per model). ' +
+        'Default: 64 rows without delay for models whose rows are found to merge without changing answers (onnx with a variable first dimension), else off',
       collect,
     )
-    .option('--max-batch-delay-ms <[name=]ms>', 'longest a request waits for others when the model is idle (default 2)', collect)
+    .option(
+      '--max-batch-delay-ms <[name=]ms>',
+      'longest a request waits for others when the model is idle (default 2 with --max-batch-size, 0 for automatic batching)',
+      collect,
+    )
     .option('--max-queue-size <[name=]n>', 'requests waiting for a batched model before 503 + Retry-After (default 1024)', collect)
     .option('-t, --timeout <seconds>', 'per-request timeout, then 504 (default $MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, else 60)')
     .option('--body-limit-mb <mb>', 'largest request body, then 413 (default 100)')

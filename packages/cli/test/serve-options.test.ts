@@ -13,9 +13,13 @@ describe('mlmodel serve options', () => {
 
   it('applies batching per model (N for all, name=N for one) and refuses unknown names', () => {
     const specs = modelSpecs({ model: ['a=/x', 'b=/y'], maxBatchSize: ['8', 'b=64'], maxBatchDelayMs: ['a=0'], pythonWorkers: '2' });
-    expect(specs[0]!.batching).toEqual({ maxBatchSize: 8, maxBatchDelayMs: 0, maxQueueSize: 1024 });
-    expect(specs[1]!.batching).toEqual({ maxBatchSize: 64, maxBatchDelayMs: 2, maxQueueSize: 1024 });
-    expect(modelSpecs({ model: ['a=/x'] })[0]!.batching).toBeNull();
+    expect(specs[0]!.batching).toEqual({ maxBatchSize: 8, maxBatchDelayMs: 0 });
+    expect(specs[1]!.batching).toEqual({ maxBatchSize: 64 });
+    // no size: the server decides per model (automatic batching); 1: off, for all or for one model
+    expect(modelSpecs({ model: ['a=/x'] })[0]!.batching).toEqual({});
+    expect(modelSpecs({ model: ['a=/x'], maxQueueSize: ['16'] })[0]!.batching).toEqual({ maxQueueSize: 16 });
+    expect(modelSpecs({ model: ['a=/x'], maxBatchSize: ['1'] })[0]!.batching).toBeNull();
+    expect(modelSpecs({ model: ['a=/x', 'b=/y'], maxBatchSize: ['b=1'] }).map((m) => m.batching)).toEqual([{}, null]);
     expect(() => modelSpecs({ model: ['a=/x'], maxBatchSize: ['zz=4'] })).toThrow(InvalidArgumentError);
     expect(() => modelSpecs({ model: ['a=/x'], maxBatchSize: ['0'] })).toThrow(/--max-batch-size must be an integer ≥ 1/);
   });

@@ -38,6 +38,14 @@ export interface ModelCapabilities {
   readonly acceptsJson: boolean;
   /** The signature came from Python type hints (`is_signature_from_type_hint`): JSON `inputs` is passed through raw. */
   readonly signatureFromTypeHint: boolean;
+  /**
+   * The model takes any number of rows along a first dimension shared by all its inputs and
+   * outputs, so a server may merge requests into one call: the flavor's claim from the model's
+   * declared shapes (onnx: every input and output has a variable first dimension, the rule by which
+   * Triton turns on its dynamic batcher for ONNX models). A claim about shapes only: whether a
+   * row's answer also stays the same in company is for the server to check (serve's batch probe).
+   */
+  readonly batchable: boolean;
 }
 
 /**
@@ -72,6 +80,12 @@ export interface LoadedModel {
 /** Per-call options of `LoadedModel.predict`. */
 export interface PredictOptions {
   readonly cancel?: Cancellation | undefined;
+  /**
+   * The caller has already waited for its turn (a batcher starting a call at the end of an
+   * event-loop turn): an in-process model may compute within this call rather than defer it to a
+   * later turn. A hint; flavors that always defer ignore it.
+   */
+  readonly now?: boolean | undefined;
 }
 
 /** What a flavor's `save` produced inside the model directory. */

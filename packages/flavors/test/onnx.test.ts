@@ -29,6 +29,7 @@ import {
 import type { LoadedModel } from '../src/flavor.js';
 import { onnxFlavor, OnnxInputError, OnnxModelError, OnnxRunError, readOnnxModelInfo, type OnnxLoadedModel, type OnnxSaveInput } from '../src/onnx/index.js';
 import { packageRoot, randomFloats } from '../../../test/support/test-data.js';
+import { ELEM, node, onnxModel, valueInfo } from '../../../test/support/onnx-graph.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/mlflow-3.5/', import.meta.url));
 const IRIS_DIR = join(FIXTURES, 'iris_onnx');
@@ -84,54 +85,14 @@ async function saveModel(dir: string, input: OnnxSaveInput): Promise<ModelDir> {
   return openModelDir(dir);
 }
 
-// --- a tiny multi-input graph, encoded by hand (protobuf wire format) -------------------------
-
-const varint = (n: number): number[] => {
-  const out: number[] = [];
-  while (n > 127) {
-    out.push((n & 127) | 128);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-};
-const intField = (no: number, v: number): number[] => [...varint(no * 8), ...varint(v)];
-const bytesField = (no: number, b: number[]): number[] => [...varint(no * 8 + 2), ...varint(b.length), ...b];
-const strField = (no: number, s: string): number[] => bytesField(no, [...Buffer.from(s, 'utf8')]);
-
-const ELEM = { float: 1, int64: 7, string: 8 } as const;
-function valueInfo(name: string, elem: number, dims: (number | string)[]): number[] {
-  const shape = dims.flatMap((d) => bytesField(1, typeof d === 'number' ? intField(1, d) : strField(2, d)));
-  const tensorType = [...intField(1, elem), ...bytesField(2, shape)];
-  return [...strField(1, name), ...bytesField(2, bytesField(1, tensorType))];
-}
-function node(op: string, inputs: string[], outputs: string[]): number[] {
-  return [...inputs.flatMap((i) => strField(1, i)), ...outputs.flatMap((o) => strField(2, o)), ...strField(3, `${op}_${outputs[0]}`), ...strField(4, op)];
-}
-
 /** a, b: float[N,1] → sum = a + b; k: int64[N] → k_out; s: string[N] → s_out. IR 8, opset 13. */
 function multiInputModel(): Uint8Array {
-  const graph = [
-    ...bytesField(1, node('Add', ['a', 'b'], ['sum'])),
-    ...bytesField(1, node('Identity', ['k'], ['k_out'])),
-    ...bytesField(1, node('Identity', ['s'], ['s_out'])),
-    ...strField(2, 'multi'),
-    ...bytesField(11, valueInfo('a', ELEM.float, ['N', 1])),
-    ...bytesField(11, valueInfo('b', ELEM.float, ['N', 1])),
-    ...bytesField(11, valueInfo('k', ELEM.int64, ['N'])),
-    ...bytesField(11, valueInfo('s', ELEM.string, ['N'])),
-    ...bytesField(12, valueInfo('sum', ELEM.float, ['N', 1])),
-    ...bytesField(12, valueInfo('k_out', ELEM.int64, ['N'])),
-    ...bytesField(12, valueInfo('s_out', ELEM.string, ['N'])),
-  ];
-  const model = [
-    ...intField(1, 8),
-    ...strField(2, 'mlmodel-test'),
-    ...strField(3, '0.1'),
-    ...bytesField(7, graph),
-    ...bytesField(8, [...strField(1, ''), ...intField(2, 13)]),
-  ];
-  return Uint8Array.from(model);
+  return onnxModel(
+    'multi',
+    [node('Add', ['a', 'b'], ['sum']), node('Identity', ['k'], ['k_out']), node('Identity', ['s'], ['s_out'])],
+    [valueInfo('a', ELEM.float, ['N', 1]), valueInfo('b', ELEM.float, ['N', 1]), valueInfo('k', ELEM.int64, ['N']), valueInfo('s', ELEM.string, ['N'])],
+    [valueInfo('sum', ELEM.float, ['N', 1]), valueInfo('k_out', ELEM.int64, ['N']), valueInfo('s_out', ELEM.string, ['N'])],
+  );
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -188,6 +149,30 @@ describe('onnx flavor: iris_onnx saved by MLflow 3.5', () => {
     expect(label.dtype).toBe('int64');
     expect(label.shape).toEqual([3]);
     expect(Array.from(label.values as BigInt64Array, Number)).toEqual(gold.predictions.label);
+  });
+
+  it('claims rows can be merged: every input and output has a variable first dimension', () => {
+    expect(model.capabilities?.batchable).toBe(true);
+  });
+
+  it('with `now`, computes within the call instead of a later event-loop turn (for the batcher), with the same answer', async () => {
+    const batch = tensorBatch([tensorFromNested(null, gold.request.inputs, 'float32')]);
+    const order: string[] = [];
+    // onnxruntime-node defers its native call with setImmediate: queued after this one unless run now
+    setImmediate(() => order.push('next turn'));
+    const now = asTensors(await model.predict(batch, {}, { now: true }));
+    order.push('predicted');
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(['predicted', 'next turn']);
+    expect(globalThis.setImmediate.name).toBe('setImmediate');
+    const later: string[] = [];
+    setImmediate(() => later.push('next turn'));
+    const deferred = asTensors(await model.predict(batch));
+    later.push('predicted');
+    expect(later).toEqual(['next turn', 'predicted']);
+    expect(Buffer.from((byName(now, 'probabilities').values as Float32Array).buffer)).toEqual(
+      Buffer.from((byName(deferred, 'probabilities').values as Float32Array).buffer),
+    );
   });
 
   it('casts a float64 tensor to the graph float32 input, as MLflow does', async () => {
@@ -427,6 +412,42 @@ describe('onnx flavor: PaddleOCR text-direction classifier (npm @gutenye/ocr-mod
     expect(e).toBeInstanceOf(MlmodelError);
     expect(e.message).toContain("execution provider 'cuda' is not available in onnxruntime-node on this machine (available: cpu");
   });
+});
+
+describe('onnx flavor: which models claim rows can be merged (capabilities.batchable)', () => {
+  const cases: [string, Uint8Array, boolean][] = [
+    ['all inputs and outputs start with a symbolic dim', multiInputModel(), true],
+    [
+      'a fixed first dim (one row per call)',
+      onnxModel('fixed', [node('Identity', ['x'], ['y'])], [valueInfo('x', ELEM.float, [1, 2])], [valueInfo('y', ELEM.float, [1, 2])]),
+      false,
+    ],
+    [
+      'an output without the row dim (one value per call)',
+      onnxModel(
+        'reduce',
+        [node('ReduceSum', ['x'], ['y'], [{ name: 'keepdims', int: 0 }])],
+        [valueInfo('x', ELEM.float, ['N', 2])],
+        [valueInfo('y', ELEM.float, [])],
+      ),
+      false,
+    ],
+  ];
+  for (const [what, bytes, batchable] of cases) {
+    it(`${what}: ${batchable}`, async () => {
+      const d = await mkdtemp(join(tmp, 'claim-'));
+      const src = join(d, 'src.onnx');
+      await writeFile(src, bytes);
+      const dir = join(d, 'model');
+      await mkdir(dir);
+      const m = await onnxFlavor.load(await saveModel(dir, { onnxPath: src }));
+      try {
+        expect(m.capabilities?.batchable).toBe(batchable);
+      } finally {
+        await m.close();
+      }
+    });
+  }
 });
 
 describe('onnx flavor: multi-input graph', () => {

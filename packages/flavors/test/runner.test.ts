@@ -27,7 +27,7 @@ describe('ModelRunner: opening a model', () => {
         expect(runner.dir.dir).toBe(IRIS_ONNX);
         expect(runner.flavor).toBe('onnx');
         expect(runner.signature?.inputs?.kind).toBe('tensors');
-        expect(runner.capabilities).toEqual({ maxConcurrency: 1, acceptsJson: false, signatureFromTypeHint: false });
+        expect(runner.capabilities).toEqual({ maxConcurrency: 1, acceptsJson: false, signatureFromTypeHint: false, batchable: true });
       } finally {
         await runner.close();
       }
@@ -157,7 +157,7 @@ describe('ModelRunner: capabilities of a Python model', () => {
       options: { python: '/usr/bin/python3', workers: '2' },
     });
     try {
-      expect(runner.capabilities).toEqual({ maxConcurrency: 2, acceptsJson: false, signatureFromTypeHint: false });
+      expect(runner.capabilities).toEqual({ maxConcurrency: 2, acceptsJson: false, signatureFromTypeHint: false, batchable: false });
       expect(runner.model.details.workers).toBe(2);
       const out = await runner.score(
         new TextEncoder().encode(

@@ -11,6 +11,8 @@ export * from './errors.js';
 export { ModelRepository, type ServedModelConfig, type ModelSlot, type ReadySlot, type ModelState, type LoadAllOptions } from './models/model-repository.js';
 export { ServedModel, type BatchObserver } from './models/served-model.js';
 export { AdaptiveBatcher, type BatchingOptions, type BatchingConfig, type BatchReport } from './adaptive-batching/adaptive-batcher.js';
+export { AUTO_BATCHING, DEFAULT_BATCH_DELAY_MS, type BatchingSetting } from './adaptive-batching/batching-choice.js';
+export { probeBatching, type ProbeOutcome } from './adaptive-batching/batch-probe.js';
 export { ServerMetrics } from './metrics/server-metrics.js';
 export { startServer, type RunOptions, type RunningServer } from './run.js';
 export { serve, type ServeOptions } from './cluster.js';

@@ -8,3 +8,4 @@ export { serve, type ServeOptions } from './cluster.js';
 export { planProcesses, type ProcessPlan, type PlanOptions } from './process-defaults.js';
 export type { ServedModelConfig } from './models/model-repository.js';
 export type { BatchingConfig } from './adaptive-batching/adaptive-batcher.js';
+export type { BatchingSetting } from './adaptive-batching/batching-choice.js';

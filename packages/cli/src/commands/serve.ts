@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { parseModelUri } from '@mlmodel/format';
-import { planProcesses, serve, type BatchingConfig, type ServedModelConfig } from '@mlmodel/serve/launch';
+import { planProcesses, serve, type BatchingSetting, type ServedModelConfig } from '@mlmodel/serve/launch';
 import { loadOptions, modelResolver, pluginSpecifiers, type ModelLoadingCliOptions } from '../args.js';
 import type { Io } from '../output.js';
 
@@ -104,9 +104,18 @@ export function modelSpecs(o: ServeCliOptions): ServedModelConfig[] {
     if (at >= 0 && !specs.some((m) => m.name === key.slice(0, at))) throw new InvalidArgumentError(`no model named '${key.slice(0, at)}' (in ${key})`);
   }
   return specs.map((spec) => {
-    const size = batchSize(spec.name) ?? 1;
-    const batching: BatchingConfig | null =
-      size > 1 ? { maxBatchSize: size, maxBatchDelayMs: delay(spec.name) ?? 2, maxQueueSize: queue(spec.name) ?? 1024 } : null;
+    // no size: the server decides (automatic batching for models found to merge rows safely); 1: off
+    const size = batchSize(spec.name);
+    const delayMs = delay(spec.name);
+    const queueSize = queue(spec.name);
+    const batching: BatchingSetting =
+      size === 1
+        ? null
+        : {
+            ...(size !== undefined ? { maxBatchSize: size } : {}),
+            ...(delayMs !== undefined ? { maxBatchDelayMs: delayMs } : {}),
+            ...(queueSize !== undefined ? { maxQueueSize: queueSize } : {}),
+          };
     return { ...spec, options, batching, ...(o.flavor ? { flavor: o.flavor } : {}) };
   });
 }

@@ -17,7 +17,16 @@ import {
   type Prediction,
 } from '@mlmodel/format';
 import type { InferenceSession } from 'onnxruntime-node';
-import { silentLogger, type Flavor, type FlavorLogger, type LoadedModel, type LoadOptions, type SavedFlavor } from '../flavor.js';
+import {
+  silentLogger,
+  type Flavor,
+  type FlavorLogger,
+  type LoadedModel,
+  type LoadOptions,
+  type ModelCapabilities,
+  type PredictOptions,
+  type SavedFlavor,
+} from '../flavor.js';
 import { hasFlavor } from '../registry.js';
 import { onnxTypeName } from './dtypes.js';
 import { DEFAULT_MLFLOW_VERSION, DEFAULT_PYTHON_VERSION, onnxVersionFor, writeOnnxEnvironment } from './environment.js';
@@ -87,6 +96,7 @@ export class OnnxLoadedModel implements LoadedModel {
   readonly offThreadCopies = { options: { enableCpuMemArena: false, defaultIntraOpNumThreads: Math.max(1, availableParallelism() - 1) } };
   readonly signature: ModelSignature | null;
   readonly details: Readonly<Record<string, unknown>>;
+  readonly capabilities: Partial<ModelCapabilities>;
   #session: InferenceSession | null;
   readonly #feeds: FeedBuilder;
   readonly #outputNames: readonly string[];
@@ -100,7 +110,9 @@ export class OnnxLoadedModel implements LoadedModel {
     allOutputs: number,
     signature: ModelSignature | null,
     details: Record<string, unknown>,
+    batchable = false,
   ) {
+    this.capabilities = { batchable };
     this.#session = session;
     this.#feeds = feeds;
     this.#outputNames = outputs;
@@ -115,13 +127,15 @@ export class OnnxLoadedModel implements LoadedModel {
     return this.#session;
   }
 
-  async predict(batch: Batch): Promise<Prediction> {
+  async predict(batch: Batch, _params?: Readonly<Record<string, unknown>>, opts?: PredictOptions): Promise<Prediction> {
     const session = this.#session;
     if (session === null) throw new MlmodelError('the ONNX model was closed; load it again to predict', 'INVALID_PARAMETER_VALUE');
     const feeds = this.#feeds.build(batch);
+    const fetches = this.#fetches;
+    const start = (): Promise<InferenceSession.ReturnType> => (fetches === undefined ? session.run(feeds) : session.run(feeds, fetches));
     let results: InferenceSession.ReturnType;
     try {
-      results = this.#fetches === undefined ? await session.run(feeds) : await session.run(feeds, this.#fetches);
+      results = await (opts?.now === true ? runWithoutDeferral(start) : start());
     } catch (e) {
       throw new OnnxRunError(`onnxruntime failed to run the model: ${ortMessage(e)}`, e);
     }
@@ -145,6 +159,34 @@ function tensorOutputs(graph: GraphInfo, logger: FlavorLogger, where: string): s
     throw new OnnxModelError('the model has no tensor outputs that onnxruntime-node can return', { file: where });
   }
   return names;
+}
+
+function callNow(callback: (...args: unknown[]) => void, ...args: unknown[]): void {
+  callback(...args);
+}
+
+/**
+ * Start an onnxruntime-node call that computes within this call. Its `run` defers the native call
+ * with `setImmediate` (to the check phase of the next event-loop turn); a caller that is itself
+ * already at the end of a turn (the batcher) would pay a whole turn of latency for nothing:
+ * measured on 2 cores with a gathering route, computing at once gave 6–20 % more requests per
+ * second at 1 row per request. `setImmediate` is swapped only while `run` is entered — no other
+ * code runs meanwhile — and put back even if it throws; were onnxruntime to stop deferring that
+ * way, the call simply stays deferred (the onnx tests notice).
+ */
+function runWithoutDeferral<T>(start: () => Promise<T>): Promise<T> {
+  const deferred = globalThis.setImmediate;
+  globalThis.setImmediate = callNow as unknown as typeof setImmediate;
+  try {
+    return start();
+  } finally {
+    globalThis.setImmediate = deferred;
+  }
+}
+
+/** Every value is a tensor whose first dimension is variable (symbolic or unnamed): rows can be merged along it. */
+function hasRowDimension(values: readonly GraphValue[]): boolean {
+  return values.length > 0 && values.every((v) => v.isTensor && v.dims.length > 0 && typeof v.dims[0] === 'string');
 }
 
 /** Lines about one model name it (its directory), so the logs of several models can be told apart. */
@@ -249,7 +291,8 @@ async function load(model: ModelDir, options: LoadOptions = {}): Promise<OnnxLoa
   };
   const signature = model.mlmodel.signature ?? inferSignature(graph);
   logger.info(`onnx: loaded ${data} with ${providers.join(', ')} (inputs ${graph.inputs.map((i) => `${i.name} ${i.description}`).join('; ')})`);
-  return new OnnxLoadedModel(session, new FeedBuilder(ort, graph.inputs), outputs, graph.outputs.length, signature, details);
+  const batchable = hasRowDimension(graph.inputs) && hasRowDimension(graph.outputs.filter((o) => outputs.includes(o.name)));
+  return new OnnxLoadedModel(session, new FeedBuilder(ort, graph.inputs), outputs, graph.outputs.length, signature, details, batchable);
 }
 
 /** Load the copied file; on failure tell a corrupt file apart from one that needs files beside it (external data). */

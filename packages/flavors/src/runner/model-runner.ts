@@ -25,7 +25,7 @@ import {
   type Prediction,
   type ScoringFormat,
 } from '@mlmodel/format';
-import type { FlavorLogger, LoadedModel, ModelCapabilities } from '../flavor.js';
+import type { FlavorLogger, LoadedModel, ModelCapabilities, PredictOptions } from '../flavor.js';
 import type { FlavorRegistry } from '../registry.js';
 import { PredictCancelledError, type Cancellation } from './cancellation.js';
 import { decodeRequest, type DecodeLimits, type DecodedRequest } from './decode.js';
@@ -96,6 +96,7 @@ function capabilitiesOf(dir: ModelDir, model: LoadedModel): ModelCapabilities {
     maxConcurrency,
     acceptsJson: c.acceptsJson ?? false,
     signatureFromTypeHint: c.signatureFromTypeHint ?? dir.mlmodel.is_signature_from_type_hint === true,
+    batchable: c.batchable ?? false,
   };
 }
 
@@ -190,7 +191,7 @@ export class ModelRunner {
    * large input runs on a worker's copy of the model (`runsOffThread`): its buffers move there, so
    * the caller's input is unusable afterwards, and `cancel` stops that worker at once.
    */
-  async predict(prepared: PreparedInput, cancel?: Cancellation): Promise<Prediction> {
+  async predict(prepared: PreparedInput, cancel?: Cancellation, opts?: Omit<PredictOptions, 'cancel'>): Promise<Prediction> {
     if (cancel?.aborted) throw new PredictCancelledError();
     if (this.#closing) throw new MlmodelError(`the ${this.flavor} model at ${this.dir.dir} is closed`, 'INTERNAL_ERROR', { userError: false });
     if (this.runsOffThread(prepared.input)) {
@@ -200,7 +201,9 @@ export class ModelRunner {
       return fromWire(await this.#workers!.run<WireValue>({ module: TASKS, fn: 'predict', args, transfer, interruptible: false }, cancel)) as Prediction;
     }
     // the model may drop the call while it waits for a free worker (python_function's process pool)
-    return cancel ? this.model.predict(prepared.input, prepared.params, { cancel }) : this.model.predict(prepared.input, prepared.params);
+    return cancel || opts?.now
+      ? this.model.predict(prepared.input, prepared.params, { cancel, now: opts?.now })
+      : this.model.predict(prepared.input, prepared.params);
   }
 
   /** Prediction → response bytes (JSON, or Arrow IPC when `accept` prefers it). */

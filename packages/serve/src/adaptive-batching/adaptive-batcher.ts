@@ -3,7 +3,8 @@
  * wait in a queue; whenever an execution slot is free the oldest request and every queued
  * request compatible with it (same layout, same params) are merged, up to `maxBatchSize` rows,
  * run as one model call and split back. Under light load a request waits at most `maxDelayMs`
- * for company; under heavy load batches form while the model is busy, without added delay.
+ * for company (at 0, until the end of the current event-loop turn, so requests read together are
+ * merged); under heavy load batches form while the model is busy, without added delay.
  *
  * A merged call that fails is retried request by request, so one bad request never fails its
  * neighbours. Predictions that are not row-aligned with their input are never split: such a
@@ -16,7 +17,7 @@ import { QueueFullError, RequestAbortedError } from '../errors.js';
 export interface BatchingOptions {
   /** Most rows merged into one model call (a single larger request still runs, alone). */
   readonly maxBatchSize: number;
-  /** Longest a request waits for others when the model is idle, in ms (0: never wait). */
+  /** Longest a request waits for others when the model is idle, in ms (0: no wait beyond the current event-loop turn). */
   readonly maxBatchDelayMs: number;
   /** Most requests waiting; more get a 503 with Retry-After. */
   readonly maxQueueSize: number;
@@ -73,6 +74,16 @@ export class AdaptiveBatcher {
   private readonly queue: Pending[] = [];
   private running = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** A call is set to start at the end of this event-loop turn (delay 0). */
+  private gathering = false;
+  readonly #endOfTurn = (): void => {
+    this.gathering = false;
+    if (this.running === 0 && this.queue.length > 0) {
+      const group = this.takeGroup();
+      if (group.length > 0) void this.dispatch(group);
+    }
+    this.schedule();
+  };
   private rowsQueued = 0;
   /** Layout keys whose predictions turned out not to be row-aligned. */
   private readonly unsplittable = new Set<string>();
@@ -112,6 +123,15 @@ export class AdaptiveBatcher {
       const waited = performance.now() - oldest.enqueuedAt;
       // wait for company only while the model is idle and the batch is not yet full
       const full = this.rowsQueued >= this.options.maxBatchSize;
+      if (this.running === 0 && !full && this.options.maxBatchDelayMs === 0) {
+        // no delay: still take every request of this event-loop turn (their bodies were read
+        // from the same poll), by starting the call in the check phase right after it
+        if (!this.gathering) {
+          this.gathering = true;
+          setImmediate(this.#endOfTurn);
+        }
+        return;
+      }
       if (this.running === 0 && !full && waited < this.options.maxBatchDelayMs) {
         if (!this.timer) {
           this.timer = setTimeout(

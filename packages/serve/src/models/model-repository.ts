@@ -5,7 +5,7 @@
  */
 import { ModelRunner, type FlavorLogger, type FlavorRegistry, type WorkerPool } from '@mlmodel/flavors';
 import type { ModelUriResolver } from '@mlmodel/format';
-import type { BatchingConfig } from '../adaptive-batching/adaptive-batcher.js';
+import { chooseBatching, type BatchingSetting } from '../adaptive-batching/batching-choice.js';
 import { ModelNotFoundError, ModelNotReadyError, ShuttingDownError } from '../errors.js';
 import { ServedModel, type BatchObserver } from './served-model.js';
 
@@ -21,8 +21,12 @@ export interface ServedModelConfig {
   readonly flavor?: string;
   /** Flavor load options (python interpreter, workers, env manager, onnx session options…); flavors check their own. */
   readonly options?: Readonly<Record<string, unknown>>;
-  /** Adaptive batching for this model; null or maxBatchSize ≤ 1: off. */
-  readonly batching?: BatchingConfig | null;
+  /**
+   * Adaptive batching for this model: null or a maxBatchSize ≤ 1: off; a larger maxBatchSize: on;
+   * no maxBatchSize (or no setting): on only when the model's rows are found to merge without
+   * changing answers (adaptive-batching/batching-choice.ts).
+   */
+  readonly batching?: BatchingSetting;
 }
 
 export type ModelState = 'loading' | 'ready' | 'failed';
@@ -107,11 +111,13 @@ export class ModelRepository {
             resolver: opts.resolver,
             workers: opts.workers,
           });
+          // never throws: a failed check leaves batching off
+          const batching = await chooseBatching(config.batching, runner, config.name, opts.logger);
           if (this.#closed) {
             await runner.close();
             throw new ShuttingDownError();
           }
-          const model = new ServedModel(config.name, config.version ?? null, runner, config.batching ?? null, opts.observe);
+          const model = new ServedModel(config.name, config.version ?? null, runner, batching, opts.observe);
           this.#replace(config.name, (c) => ({ config: c, state: 'ready', model }));
         } catch (err) {
           this.markFailed(config.name, err as Error);

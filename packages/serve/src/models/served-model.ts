@@ -24,7 +24,8 @@ export class ServedModel {
     this.batcher =
       batching && batching.maxBatchSize > 1
         ? new AdaptiveBatcher(
-            (b, p) => runner.predict({ input: b, params: p }),
+            // the batcher starts calls when their requests are gathered: the model may compute at once
+            (b, p) => runner.predict({ input: b, params: p }, undefined, { now: true }),
             { ...batching, maxConcurrency: batching.maxConcurrency ?? runner.capabilities.maxConcurrency },
             (r) => observe(name, r),
           )
