@@ -1,8 +1,8 @@
 /**
  * The check behind automatic batching: a model whose flavor says it takes any number of rows
- * (`capabilities.batchable`) is called with made-up rows, each alone and all merged the way the
- * batcher merges requests, and batching is turned on only when every row's answer is the same in
- * both, bit for bit. That rules out what the declared shapes cannot: a graph that mixes rows
+ * (`capabilities.batchable`) is called with made-up rows, each alone and merged the way the
+ * batcher merges requests at every batch size it may form, and batching is turned on only when
+ * every row's answer is the same in both, bit for bit. That rules out what the declared shapes cannot: a graph that mixes rows
  * (batch statistics) and kernels that round differently at another batch size, which would make
  * a request's answer depend on its neighbours and differ from MLflow's (which scores each request
  * alone). Rows come from the input signature: float tensors with fixed dimensions after the first,
@@ -23,8 +23,10 @@ import {
 import type { ModelRunner } from '@mlmodel/flavors';
 import { isDeepStrictEqual } from 'node:util';
 
-/** Rows probed: each alone, then all in one call. */
-export const PROBE_ROWS = 16;
+/** Rows probed: each alone, then in one call at every batch size up to this (automatic batching's largest). */
+export const PROBE_ROWS = 64;
+/** Longest the check may take (ms). */
+export const PROBE_BUDGET_MS = 2000;
 /** Most values per row the probe makes up (bounds its cost: larger inputs are not probed, and gain little from merging). */
 export const PROBE_MAX_ROW_VALUES = 4096;
 
@@ -121,25 +123,41 @@ function message(e: unknown): string {
 }
 
 /**
- * Whether merging requests leaves every row's answer unchanged: `rows` made-up rows are predicted
- * one by one and in one call (through the runner's own preparation, as requests are), and each
- * row's slice of the merged answer must equal its answer alone.
+ * Whether merging requests leaves every row's answer unchanged, at every batch size up to `rows`:
+ * `rows` made-up rows are predicted one by one, then the first k of them in one call for every k
+ * from 2 to `rows` (kernels may switch code paths at some size: tree ensembles, GEMM blocking),
+ * all through the runner's own preparation, as requests are; each row's slice of a merged answer
+ * must equal its answer alone. A model slower than `budgetMs` for the whole check is not checked
+ * further, and not batched: merging saves a per-call cost that such a model barely notices.
  */
-export async function probeBatching(runner: ModelRunner, rows = PROBE_ROWS): Promise<ProbeOutcome> {
+export async function probeBatching(runner: ModelRunner, rows = PROBE_ROWS, budgetMs = PROBE_BUDGET_MS): Promise<ProbeOutcome> {
   const batch = probeBatch(runner.signature?.inputs, rows);
   if (typeof batch === 'string') return { ok: false, reason: `no rows to check it with (${batch})` };
+  const started = performance.now();
+  const overBudget = (): ProbeOutcome | null => {
+    const ms = performance.now() - started;
+    return ms > budgetMs
+      ? { ok: false, reason: `its calls are too slow to check at every batch size within ${budgetMs} ms (merging would save little)` }
+      : null;
+  };
   try {
     const singles = [];
     for (let r = 0; r < rows; r++) {
       const one = runner.prepare(sliceRow(batch, r), null);
       singles.push({ input: one, out: await runner.predict(one) });
+      const late = overBudget();
+      if (late) return late;
     }
-    const merged = await runner.predict({ input: concatBatches(singles.map((s) => s.input.input as Batch)), params: singles[0]!.input.params });
-    for (let r = 0; r < rows; r++) {
-      const part = slicePrediction(merged, rows, r, r + 1);
-      if (part === null) return { ok: false, reason: 'its answer to several rows does not have one row per input row' };
-      if (!samePrediction(part, singles[r]!.out))
-        return { ok: false, reason: `row ${r} of ${rows} gets another answer in one call with the others than alone` };
+    for (let k = 2; k <= rows; k++) {
+      const merged = await runner.predict({ input: concatBatches(singles.slice(0, k).map((s) => s.input.input as Batch)), params: singles[0]!.input.params });
+      for (let r = 0; r < k; r++) {
+        const part = slicePrediction(merged, k, r, r + 1);
+        if (part === null) return { ok: false, reason: 'its answer to several rows does not have one row per input row' };
+        if (!samePrediction(part, singles[r]!.out))
+          return { ok: false, reason: `row ${r} gets another answer in one call with ${k - 1} other row${k === 2 ? '' : 's'} than alone` };
+      }
+      const late = overBudget();
+      if (late) return late;
     }
     return { ok: true };
   } catch (e) {
