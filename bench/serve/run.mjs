@@ -500,11 +500,11 @@ results.push(
         body: ONNX_BODY,
         check: checks.iris_onnx,
       },
-      { name: 'iris_onnx --workers 1', args: mlmodel(IRIS_ONNX), mlmodel: true, body: ONNX_BODY, check: checks.iris_onnx },
+      { name: 'iris_onnx --workers 1', args: mlmodel(IRIS_ONNX, '--workers', '1'), mlmodel: true, body: ONNX_BODY, check: checks.iris_onnx },
       { name: 'iris_onnx --workers 2', args: mlmodel(IRIS_ONNX, '--workers', '2'), mlmodel: true, body: ONNX_BODY, check: checks.iris_onnx },
       {
-        name: 'iris_onnx batching (delay 0)',
-        args: mlmodel(IRIS_ONNX, '--max-batch-size', '32', '--max-batch-delay-ms', '0'),
+        name: 'iris_onnx --workers 1, batching (delay 0)',
+        args: mlmodel(IRIS_ONNX, '--workers', '1', '--max-batch-size', '32', '--max-batch-delay-ms', '0'),
         mlmodel: true,
         body: ONNX_BODY,
         check: checks.iris_onnx,
@@ -572,8 +572,8 @@ const byName = new Map(results.map((r) => [r.case, r]));
 const ceiling = byName.get('ceiling (bare fastify)');
 for (const r of results) r.ratio_vs_ceiling = Math.round((r.req_per_s / ceiling.req_per_s) * 1000) / 1000;
 const defaults = byName.get('iris_onnx defaults');
-const onnx = ['iris_onnx --workers 1', 'iris_onnx --workers 2', 'iris_onnx batching (delay 0)', 'iris_onnx --workers 2, batching (delay 0)'].map((n) =>
-  byName.get(n),
+const onnx = ['iris_onnx --workers 1', 'iris_onnx --workers 2', 'iris_onnx --workers 1, batching (delay 0)', 'iris_onnx --workers 2, batching (delay 0)'].map(
+  (n) => byName.get(n),
 );
 const bestOnnx = onnx.reduce((a, b) => (b.ratio_vs_ceiling > a.ratio_vs_ceiling ? b : a));
 // what mlmodel keeps of a route that only calls the model, with as many processes
@@ -610,10 +610,10 @@ const targets = {
     met: defaults.ratio_vs_ceiling >= 0.6 && !defaults.failed,
   },
   iris_onnx_vs_ceiling: {
-    target: 'iris_onnx req/s >= 0.60 x ceiling (best of --workers 1, --workers 2, batching at delay 0, both)',
+    target: 'iris_onnx req/s >= 0.60 x ceiling (best of --workers 1, --workers 2, each also with --max-batch-size 32 at delay 0)',
     workers_1: onnx[0].ratio_vs_ceiling,
     workers_2: onnx[1].ratio_vs_ceiling,
-    batching_delay_0: onnx[2].ratio_vs_ceiling,
+    workers_1_batching_delay_0: onnx[2].ratio_vs_ceiling,
     workers_2_batching_delay_0: onnx[3].ratio_vs_ceiling,
     best: bestOnnx.case,
     met: bestOnnx.ratio_vs_ceiling >= 0.6 && !bestOnnx.failed,
@@ -659,7 +659,7 @@ console.log(
   `iris_onnx defaults (no tuning flags) vs ceiling: ${defaults.ratio_vs_ceiling}  ${targets.iris_onnx_defaults_vs_ceiling.met ? 'ok' : 'MISSED'} (>= 0.60)`,
 );
 console.log(
-  `iris_onnx vs ceiling: workers 1 ${onnx[0].ratio_vs_ceiling}, workers 2 ${onnx[1].ratio_vs_ceiling}, batching (delay 0) ${onnx[2].ratio_vs_ceiling}, workers 2 + batching ${onnx[3].ratio_vs_ceiling}  ${targets.iris_onnx_vs_ceiling.met ? 'ok' : 'MISSED'} (>= 0.60)`,
+  `iris_onnx vs ceiling: workers 1 ${onnx[0].ratio_vs_ceiling}, workers 2 ${onnx[1].ratio_vs_ceiling}, workers 1 + batching ${onnx[2].ratio_vs_ceiling}, workers 2 + batching ${onnx[3].ratio_vs_ceiling}  ${targets.iris_onnx_vs_ceiling.met ? 'ok' : 'MISSED'} (>= 0.60)`,
 );
 for (const p of pyPairs)
   console.log(

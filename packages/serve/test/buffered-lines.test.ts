@@ -2,7 +2,10 @@
  * The default log destination: whole lines, writes of at most 4 KiB, written within flushMs, and
  * everything written at exit.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BufferedLines } from '../src/logging/buffered-lines.js';
@@ -71,6 +74,41 @@ describe('BufferedLines', () => {
     broken.write('b\n');
     broken.flush();
     expect(piped).toBe(1);
+  });
+
+  it('writes up to 64 KiB at once to a regular file, PIPE_BUF to a pipe; processes sharing a file never mix their lines', async () => {
+    const module = fileURLToPath(new URL('../dist/logging/buffered-lines.js', import.meta.url));
+    const limit = `import { writeLimitFor } from ${JSON.stringify(module)}; process.stderr.write(String(writeLimitFor(1)));`;
+    expect(spawnSync(process.execPath, ['--input-type=module', '-e', limit], { encoding: 'utf8' }).stderr).toBe('4096');
+    const dir = mkdtempSync(join(tmpdir(), 'mlmodel-lines-'));
+    try {
+      const file = join(dir, 'out.log');
+      const fd = openSync(file, 'w');
+      try {
+        expect(spawnSync(process.execPath, ['--input-type=module', '-e', limit], { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' }).stderr).toBe('65536');
+        // two processes, one open file (as a shell's `>` gives them), 20,000 lines of ~150 bytes each
+        const writer = (tag: string) =>
+          `import { bufferedStdout } from ${JSON.stringify(module)}; const o = bufferedStdout(); ` +
+          `for (let i = 0; i < 20000; i++) o.write('${tag}' + String(i).padStart(6, '0') + ' ' + '${tag}'.repeat(140) + '\\n');`;
+        const run = (tag: string) =>
+          new Promise<number | null>((resolve) =>
+            spawn(process.execPath, ['--input-type=module', '-e', writer(tag)], { stdio: ['ignore', fd, 'inherit'] }).on('exit', resolve),
+          );
+        expect(await Promise.all([run('a'), run('b')])).toEqual([0, 0]);
+      } finally {
+        closeSync(fd);
+      }
+      const lines = readFileSync(file, 'utf8').split('\n');
+      expect(lines.pop()).toBe('');
+      for (const tag of ['a', 'b']) {
+        const mine = lines.filter((l) => l.startsWith(tag));
+        expect(mine).toHaveLength(20000);
+        mine.forEach((l, i) => expect(l).toBe(tag + String(i).padStart(6, '0') + ' ' + tag.repeat(140)));
+      }
+      expect(lines).toHaveLength(40000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes what is waiting when the process exits', () => {

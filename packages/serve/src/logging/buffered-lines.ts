@@ -1,5 +1,6 @@
 /**
- * Where the server's log lines go by default: stdout, in writes of whole lines of at most 4 KiB.
+ * Where the server's log lines go by default: stdout, in writes of whole lines of at most 4 KiB
+ * (64 KiB when stdout is a regular file).
  *
  * pino's default destination makes one write(2) per line, and the access log has a line per
  * request: on small requests that syscall (and, on kernels with page-table isolation, the TLB
@@ -12,10 +13,16 @@
  * their lines just before any other line is added and at every flush, so the output keeps the
  * order in which lines were logged.
  */
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 
 /** Linux's PIPE_BUF: writes up to this size to a pipe are atomic. */
 export const MAX_WRITE_BYTES = 4096;
+/**
+ * Writes to a regular file may be larger: each write(2) to a file is placed whole (the processes
+ * share the file offset, and Linux writes under its lock), so lines of several processes still
+ * never interleave, and 16× fewer writes cost ~1 µs less per access line on small requests.
+ */
+export const MAX_FILE_WRITE_BYTES = 64 * 1024;
 /** Longest a line waits for company before it is written. */
 export const DEFAULT_FLUSH_MS = 100;
 
@@ -155,12 +162,21 @@ export class BufferedLines {
   }
 }
 
+/** The largest write for lines to `fd`: MAX_FILE_WRITE_BYTES for a regular file, else PIPE_BUF (pipes, terminals, sockets, unknown). */
+export function writeLimitFor(fd: number): number {
+  try {
+    return fstatSync(fd).isFile() ? MAX_FILE_WRITE_BYTES : MAX_WRITE_BYTES;
+  } catch {
+    return MAX_WRITE_BYTES;
+  }
+}
+
 let stdoutLines: BufferedLines | null = null;
 
 /** The process's one buffered stdout destination (flushed at exit), shared by every server in the process. */
 export function bufferedStdout(): BufferedLines {
   if (stdoutLines === null) {
-    const lines = new BufferedLines(1);
+    const lines = new BufferedLines(1, { maxBytes: writeLimitFor(1) });
     process.on('exit', () => lines.flush());
     stdoutLines = lines;
   }
