@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry, ModelRunner, onnxFlavor } from '@mlmodel/flavors';
 import { createMLmodel, openModelDir, parseSignature, writeMLmodel, type Prediction } from '@mlmodel/format';
-import { AdaptiveBatcher, AUTO_BATCHING, probeBatching, type RunningServer, type ServedModelConfig } from '@mlmodel/serve';
+import { AdaptiveBatcher, AUTO_BATCHING, probeBatching, ServedModel, type BatchingConfig, type RunningServer, type ServedModelConfig } from '@mlmodel/serve';
 import { samePrediction, probeBatch } from '../src/adaptive-batching/batch-probe.js';
 import { rowMixingModel } from '../../../test/support/onnx-graph.js';
 import { fixture, golden, post, start } from './support.js';
@@ -145,6 +145,7 @@ describe('automatic batching in a server (no batching setting)', () => {
     try {
       const slot = s.context.repo.slots[0]!;
       if (slot.state !== 'ready') throw new Error('not ready');
+      await slot.model.batchingSettled;
       expect(slot.model.batcher?.options).toEqual({ ...AUTO_BATCHING, maxConcurrency: 1 });
       expect(
         lines().some((l) => l.msg.startsWith('[iris] adaptive batching on: concurrent requests share model calls of up to 64 rows, without waiting')),
@@ -178,6 +179,7 @@ describe('automatic batching in a server (no batching setting)', () => {
     try {
       const slot = s.context.repo.slots[0]!;
       if (slot.state !== 'ready') throw new Error('not ready');
+      await slot.model.batchingSettled;
       expect(slot.model.batcher).toBeNull();
       expect(lines().map((l) => l.msg)).toContain(
         '[centre] adaptive batching stays off: row 0 gets another answer in one call with 1 other row than alone (--max-batch-size N turns it on anyway)',
@@ -201,11 +203,12 @@ describe('automatic batching in a server (no batching setting)', () => {
       { name: 'tuned', path: fixture('iris_onnx'), batching: { maxQueueSize: 7 } },
     ]);
     try {
-      const batcher = (i: number) => {
-        const slot = s.context.repo.slots[i]!;
+      const models = s.context.repo.slots.map((slot) => {
         if (slot.state !== 'ready') throw new Error('not ready');
-        return slot.model.batcher?.options ?? null;
-      };
+        return slot.model;
+      });
+      await Promise.all(models.map((m) => m.batchingSettled));
+      const batcher = (i: number) => models[i]!.batcher?.options ?? null;
       expect(batcher(0)).toBeNull();
       expect(batcher(1)).toBeNull();
       // a size given by the user: its delay defaults to 2 ms, as before automatic batching
@@ -214,6 +217,27 @@ describe('automatic batching in a server (no batching setting)', () => {
       expect(batcher(3)).toEqual({ ...AUTO_BATCHING, maxQueueSize: 7, maxConcurrency: 1 });
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('deciding automatic batching never delays readiness', () => {
+  it('serves each request as its own call until the decision, then batches', async () => {
+    const runner = await openRunner(fixture('iris_onnx'));
+    let decide!: (b: BatchingConfig | null) => void;
+    const model = new ServedModel('iris', null, runner, new Promise<BatchingConfig | null>((r) => (decide = r)));
+    try {
+      expect(model.batcher).toBeNull();
+      const batch = probeBatch(runner.signature?.inputs, 2);
+      if (typeof batch === 'string') throw new Error(batch);
+      const before = await model.predict(batch, null);
+      expect(before.kind).toBe('tensors');
+      decide(AUTO_BATCHING);
+      await model.batchingSettled;
+      expect(model.batcher?.options).toEqual({ ...AUTO_BATCHING, maxConcurrency: 1 });
+      expect(samePrediction(await model.predict(batch, null), before)).toBe(true);
+    } finally {
+      await model.close();
     }
   });
 });

@@ -4,7 +4,9 @@
  * inputs and outputs all have a variable first dimension. Here the flavor makes that claim
  * (`capabilities.batchable`) and the batch probe must then find every row's answer the same
  * merged as alone; automatic batching never waits for company (delay 0: a call takes the requests
- * that arrived in the same event-loop turn, and more gather while the model is busy).
+ * that arrived in the same event-loop turn, and more gather while the model is busy). The probe
+ * runs once the model is ready, so it never delays readiness: until it ends (tens of ms for a
+ * small model, at most ~2 s) requests are served one model call each.
  */
 import type { FlavorLogger, ModelRunner } from '@mlmodel/flavors';
 import type { BatchingConfig } from './adaptive-batcher.js';
@@ -22,26 +24,41 @@ export const DEFAULT_BATCH_DELAY_MS = 2;
  */
 export type BatchingSetting = Partial<BatchingConfig> | null | undefined;
 
-/** The batching a model gets (null: none), telling the logger why when the server decided. */
-export async function chooseBatching(setting: BatchingSetting, runner: ModelRunner, name: string, logger: FlavorLogger): Promise<BatchingConfig | null> {
+/** The batching the user's setting gives: a config, null (off), or 'auto' (the server decides once the model is loaded). */
+export function configuredBatching(setting: BatchingSetting): BatchingConfig | null | 'auto' {
   if (setting === null) return null;
   const given = setting ?? {};
-  if (given.maxBatchSize !== undefined) {
-    if (given.maxBatchSize <= 1) return null;
-    return {
-      ...given,
-      maxBatchSize: given.maxBatchSize,
-      maxBatchDelayMs: given.maxBatchDelayMs ?? DEFAULT_BATCH_DELAY_MS,
-      maxQueueSize: given.maxQueueSize ?? AUTO_BATCHING.maxQueueSize,
-    };
-  }
-  // automatic: only models whose flavor says rows can be merged (no message otherwise: the usual case for Python models)
+  if (given.maxBatchSize === undefined) return 'auto';
+  if (given.maxBatchSize <= 1) return null;
+  return {
+    ...given,
+    maxBatchSize: given.maxBatchSize,
+    maxBatchDelayMs: given.maxBatchDelayMs ?? DEFAULT_BATCH_DELAY_MS,
+    maxQueueSize: given.maxQueueSize ?? AUTO_BATCHING.maxQueueSize,
+  };
+}
+
+/**
+ * Automatic batching for a loaded model (null: none), telling the logger why: only for a model
+ * whose flavor says rows can be merged (no message otherwise: the usual case for Python models)
+ * and whose batch probe passes. `stillServed` is asked before anything is said or decided (a
+ * server closing meanwhile makes the probe fail for that reason only). Never throws.
+ */
+export async function automaticBatching(
+  setting: BatchingSetting,
+  runner: ModelRunner,
+  name: string,
+  logger: FlavorLogger,
+  stillServed: () => boolean = () => true,
+): Promise<BatchingConfig | null> {
   if (!runner.capabilities.batchable) return null;
   const outcome = await probeBatching(runner);
+  if (!stillServed()) return null;
   if (!outcome.ok) {
     logger.info(`[${name}] adaptive batching stays off: ${outcome.reason} (--max-batch-size N turns it on anyway)`);
     return null;
   }
+  const given = setting ?? {};
   const chosen: BatchingConfig = {
     ...AUTO_BATCHING,
     ...(given.maxBatchDelayMs !== undefined ? { maxBatchDelayMs: given.maxBatchDelayMs } : {}),

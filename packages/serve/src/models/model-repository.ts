@@ -5,7 +5,7 @@
  */
 import { ModelRunner, type FlavorLogger, type FlavorRegistry, type WorkerPool } from '@mlmodel/flavors';
 import type { ModelUriResolver } from '@mlmodel/format';
-import { chooseBatching, type BatchingSetting } from '../adaptive-batching/batching-choice.js';
+import { automaticBatching, configuredBatching, type BatchingSetting } from '../adaptive-batching/batching-choice.js';
 import { ModelNotFoundError, ModelNotReadyError, ShuttingDownError } from '../errors.js';
 import { ServedModel, type BatchObserver } from './served-model.js';
 
@@ -111,12 +111,13 @@ export class ModelRepository {
             resolver: opts.resolver,
             workers: opts.workers,
           });
-          // never throws: a failed check leaves batching off
-          const batching = await chooseBatching(config.batching, runner, config.name, opts.logger);
           if (this.#closed) {
             await runner.close();
             throw new ShuttingDownError();
           }
+          const configured = configuredBatching(config.batching);
+          // automatic batching is decided once the model serves (its probe never delays readiness); never rejects
+          const batching = configured === 'auto' ? automaticBatching(config.batching, runner, config.name, opts.logger, () => !this.#closed) : configured;
           const model = new ServedModel(config.name, config.version ?? null, runner, batching, opts.observe);
           this.#replace(config.name, (c) => ({ config: c, state: 'ready', model }));
         } catch (err) {

@@ -11,25 +11,39 @@ import { AdaptiveBatcher, type BatchReport, type BatchingConfig, type Cancellati
 export type BatchObserver = (model: string, report: BatchReport) => void;
 
 export class ServedModel {
-  readonly batcher: AdaptiveBatcher | null;
+  #batcher: AdaptiveBatcher | null = null;
+  /** Resolves once it is settled whether the model is batched (at once unless automatic batching is being decided). */
+  readonly batchingSettled: Promise<void>;
 
   constructor(
     readonly name: string,
     /** The version served, when the user gave one (`--model name:version=PATH`). */
     readonly version: string | null,
     readonly runner: ModelRunner,
-    batching: BatchingConfig | null,
+    /** The batching to use, or a decision still being made (automatic batching) that turns it on when it resolves to a config. */
+    batching: BatchingConfig | null | Promise<BatchingConfig | null>,
     private readonly observe: BatchObserver = () => undefined,
   ) {
-    this.batcher =
-      batching && batching.maxBatchSize > 1
-        ? new AdaptiveBatcher(
-            // the batcher starts calls when their requests are gathered: the model may compute at once
-            (b, p) => runner.predict({ input: b, params: p }, undefined, { now: true }),
-            { ...batching, maxConcurrency: batching.maxConcurrency ?? runner.capabilities.maxConcurrency },
-            (r) => observe(name, r),
-          )
-        : null;
+    if (batching instanceof Promise) this.batchingSettled = batching.then((b) => this.#batchWith(b));
+    else {
+      this.#batchWith(batching);
+      this.batchingSettled = Promise.resolve();
+    }
+  }
+
+  /** The adaptive batcher in front of the model, or null when each request is its own model call. */
+  get batcher(): AdaptiveBatcher | null {
+    return this.#batcher;
+  }
+
+  #batchWith(batching: BatchingConfig | null): void {
+    if (!batching || batching.maxBatchSize <= 1) return;
+    this.#batcher = new AdaptiveBatcher(
+      // the batcher starts calls when their requests are gathered: the model may compute at once
+      (b, p) => this.runner.predict({ input: b, params: p }, undefined, { now: true }),
+      { ...batching, maxConcurrency: batching.maxConcurrency ?? this.runner.capabilities.maxConcurrency },
+      (r) => this.observe(this.name, r),
+    );
   }
 
   get signature(): ModelSignature | null {
