@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry, ModelRunner, onnxFlavor } from '@mlmodel/flavors';
-import { createMLmodel, openModelDir, parseSignature, writeMLmodel, type Prediction } from '@mlmodel/format';
+import { createMLmodel, openModelDir, parseSignature, Utf8Array, writeMLmodel, type Prediction } from '@mlmodel/format';
 import { AdaptiveBatcher, AUTO_BATCHING, probeBatching, ServedModel, type BatchingConfig, type RunningServer, type ServedModelConfig } from '@mlmodel/serve';
 import { samePrediction, probeBatch } from '../src/adaptive-batching/batch-probe.js';
 import { rowMixingModel } from '../../../test/support/onnx-graph.js';
@@ -134,6 +134,11 @@ describe('the batch probe', () => {
     expect(samePrediction(t(Float32Array.of(1, 2)), t(Float32Array.of(1, 2 + 2 ** -22)))).toBe(false);
     expect(samePrediction(t(Float32Array.of(1, 2)), t(Float32Array.of(1, 2), 'z'))).toBe(false);
     expect(samePrediction(t(Float32Array.of(1, 2)), t(Float32Array.of(1, 2), 'y', [1, 2]))).toBe(false);
+    // strings (an ONNX classifier's labels) compare row by row, whatever buffer the rows sit in
+    const labels = (values: Utf8Array): Prediction => ({ kind: 'tensors', tensors: [{ name: 'label', dtype: 'str', shape: [values.length], values }] });
+    const both = Utf8Array.fromStrings(['setosa', 'virginica']);
+    expect(samePrediction(labels(both.slice(1, 2)), labels(Utf8Array.fromStrings(['virginica'])))).toBe(true);
+    expect(samePrediction(labels(both.slice(0, 1)), labels(Utf8Array.fromStrings(['virginica'])))).toBe(false);
     expect(samePrediction({ kind: 'json', value: [1, 2] }, { kind: 'json', value: [1, 2] })).toBe(true);
     expect(samePrediction({ kind: 'json', value: [1, 2] }, t(Float32Array.of(1, 2)))).toBe(false);
   });

@@ -79,7 +79,7 @@ function bytesOf(v: ArrayBufferView): Buffer {
 function storageEqual(a: Storage, b: Storage): boolean {
   if (a instanceof VarBinaryArray || b instanceof VarBinaryArray) {
     if (!(a instanceof VarBinaryArray && b instanceof VarBinaryArray) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!bytesOf(a.slice(i, i + 1).bytes).equals(bytesOf(b.slice(i, i + 1).bytes))) return false;
+    for (let i = 0; i < a.length; i++) if (!bytesOf(a.bytesAt(i)).equals(bytesOf(b.bytesAt(i)))) return false;
     return true;
   }
   if (Array.isArray(a) || Array.isArray(b)) return isDeepStrictEqual(a, b);
